@@ -1,0 +1,31 @@
+# The two commands of the README: `make run` (demo) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= 2
+
+.PHONY: run test venv bench bench-real test-slurm test-faults lint clean
+
+venv: $(STAMP)
+
+# torch==2.13.0 is pinned in pyproject.toml; pip takes the CPU wheel when one is available
+# locally (PIP_FIND_LINKS) and otherwise from PyPI.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: venv
+	$(BIN)/snakemake --workflow-profile profiles/default --cores $(CORES)
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+
+clean:
+	rm -rf results logs .snakemake

@@ -1,0 +1,30 @@
+# grnflow: GRN inference with GENER and MTLGRN, compared against honest baselines.
+# Run the demo with `snakemake -c2` (or `make run`); see README.md.
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/download.smk"
+include: "workflow/rules/synthetic.smk"
+include: "workflow/rules/normalize.smk"
+include: "workflow/rules/promoters.smk"
+include: "workflow/rules/pairs.smk"
+include: "workflow/rules/gener.smk"
+include: "workflow/rules/mtlgrn.smk"
+include: "workflow/rules/baselines.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,66 @@
+"""Configuration checks beyond the JSON schema (workflow/schemas/config.schema.yaml)."""
+
+from __future__ import annotations
+
+from grnflow.errors import InputError
+
+REQUIRED_INPUTS = ("expression", "network")
+MODEL_METHODS = ("gener", "mtlgrn")
+
+
+def source_kind(spec) -> str:
+    """`path` for a local path (string or {path}), `url` for {url, sha256[, member]}."""
+    if isinstance(spec, str) or (isinstance(spec, dict) and "path" in spec):
+        return "path"
+    if isinstance(spec, dict) and "url" in spec:
+        return "url"
+    raise InputError(f"config: input source {spec!r} is neither a path nor {{url, sha256}}")
+
+
+def dataset_names(config: dict) -> list[str]:
+    """The datasets this run handles: `run_datasets` if given, else all of `datasets`."""
+    names = list(config["datasets"])
+    selected = config.get("run_datasets") or names
+    unknown = [n for n in selected if n not in config["datasets"]]
+    if unknown:
+        raise InputError(
+            f"config: run_datasets names unknown dataset(s) {', '.join(unknown)}; "
+            f"defined datasets: {', '.join(names)}"
+        )
+    return list(selected)
+
+
+def check_config(config: dict) -> None:
+    """Raise InputError naming the key when the config is valid JSON-schema-wise but unusable."""
+    for name in dataset_names(config):
+        cfg = config["datasets"][name]
+        inputs = cfg.get("inputs", {})
+        if "synthetic" in cfg:
+            if inputs:
+                raise InputError(
+                    f"config: datasets.{name} has both `synthetic` and `inputs`; "
+                    "a dataset is either generated or read from inputs, not both"
+                )
+            syn = cfg["synthetic"]
+            if syn.get("n_tfs", 0) >= syn.get("n_genes", 1):
+                raise InputError(
+                    f"config: datasets.{name}.synthetic.n_tfs ({syn['n_tfs']}) must be smaller "
+                    f"than n_genes ({syn['n_genes']})"
+                )
+            continue
+        missing = [k for k in REQUIRED_INPUTS if k not in inputs]
+        if missing:
+            raise InputError(
+                f"config: datasets.{name}.inputs lacks {', '.join(missing)} "
+                f"(required: {', '.join(REQUIRED_INPUTS)}; or use `synthetic:` for a generated dataset)"
+            )
+        if ("genome" in inputs) != ("annotation" in inputs):
+            raise InputError(
+                f"config: datasets.{name}.inputs needs both `genome` and `annotation` "
+                "for promoter extraction, or neither"
+            )
+        pairs = cfg.get("pairs", {})
+        if pairs.get("val_fraction", 0.1) + pairs.get("test_fraction", 0.2) >= 1:
+            raise InputError(
+                f"config: datasets.{name}.pairs.val_fraction + test_fraction must be < 1"
+            )

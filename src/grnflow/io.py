@@ -1,0 +1,117 @@
+"""Small I/O helpers shared by the stages: atomic writes and tolerant table reading."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from grnflow.errors import InputError
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path):
+    """Yield a temporary path next to `path`; rename it onto `path` only on success.
+
+    A crash or exception never leaves a partial file under the final name.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_tsv(df: pd.DataFrame, path: str | Path, index: bool = False, **kwargs) -> None:
+    """Write `df` as TSV atomically; `.gz` paths are gzip-compressed reproducibly (mtime 0)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        if path.suffix == ".gz":
+            with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+                text = df.to_csv(sep="\t", index=index, lineterminator="\n", **kwargs)
+                gz.write(text.encode())
+        else:
+            df.to_csv(tmp, sep="\t", index=index, lineterminator="\n", **kwargs)
+
+
+def write_text(text: str, path: str | Path) -> None:
+    """Write `text` to `path` atomically."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
+
+
+def open_text(path: str | Path):
+    """Open a plain or gzip-compressed text file for reading (by magic bytes, not name)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rt", newline="")
+    return open(path, newline="")
+
+
+def sniff_sep(path: str | Path, sep: str = "auto") -> str:
+    """Return the column separator: `tab`/`comma`/`auto` (tab, comma or semicolon by sniffing)."""
+    named = {"tab": "\t", "comma": ",", "semicolon": ";", "\\t": "\t"}
+    if sep != "auto":
+        return named.get(sep, sep)
+    try:
+        with open_text(path) as fh:
+            head = fh.read(65536)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path}: cannot be read ({exc})") from exc
+    if not head.strip():
+        raise InputError(f"{path}: the file is empty")
+    first = head.splitlines()[0]
+    counts = {s: first.count(s) for s in ("\t", ",", ";")}
+    best = max(counts, key=counts.get)
+    if counts[best] == 0:
+        # One column only: let the caller decide whether that is acceptable.
+        return "\t"
+    return best
+
+
+def read_table(path: str | Path, sep: str = "auto", **kwargs) -> pd.DataFrame:
+    """Read a delimited text table (plain or gzip), with errors that name the file."""
+    real_sep = sniff_sep(path, sep)
+    try:
+        with open_text(path) as fh:
+            return pd.read_csv(fh, sep=real_sep, **kwargs)
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, gzip.BadGzipFile, OSError) as exc:
+        raise InputError(f"{path}: cannot be parsed as a {_sep_name(real_sep)}-separated table ({exc})") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(f"{path}: the file is empty") from exc
+
+
+def read_gene_list(path: str | Path) -> list[str]:
+    """One ID per line; blank lines and `#` comments ignored; a header-like first column kept."""
+    with open_text(path) as fh:
+        rows = [line.strip().split("\t")[0].split(",")[0] for line in fh]
+    return [r for r in rows if r and not r.startswith("#")]
+
+
+def _sep_name(sep: str) -> str:
+    return {"\t": "tab", ",": "comma", ";": "semicolon"}.get(sep, repr(sep))
+
+
+__all__ = [
+    "atomic_path",
+    "write_tsv",
+    "write_text",
+    "open_text",
+    "sniff_sep",
+    "read_table",
+    "read_gene_list",
+]

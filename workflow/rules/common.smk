@@ -1,0 +1,128 @@
+# Helpers shared by the rules: dataset selection, input resolution, target lists.
+
+import os
+import re
+from pathlib import Path
+
+from grnflow.config import check_config, dataset_names, source_kind
+
+# The scripts import the `grnflow` package from src/, also inside per-rule conda envs and
+# on cluster nodes: export its location to every job.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(Path(workflow.basedir) / "src"), os.environ.get("PYTHONPATH")) if p
+)
+
+# Semantic checks the JSON schema cannot express (e.g. a dataset needs an expression input).
+check_config(config)
+
+DATASETS = dataset_names(config)
+SPLITS = config["splits"]
+SEEDS = config["seeds"]
+METHODS = config["methods"]
+MODELS = [m for m in METHODS if m in ("gener", "mtlgrn")]
+BASELINES = [m for m in METHODS if m not in ("gener", "mtlgrn")]
+DOWNLOAD_CACHE = config["download"]["cache"]
+
+# File names under which each input kind is staged (synthetic datasets generate them).
+INPUT_NAMES = {
+    "expression": "expression.tsv",
+    "network": "network.tsv",
+    "tfs": "tfs.txt",
+    "genome": "genome.fa",
+    "annotation": "annotation.gff3",
+    "samples": "samples.tsv",
+    "gene_features": "gene_features.tsv",
+}
+
+
+wildcard_constraints:
+    dataset="|".join(map(re.escape, DATASETS)) if DATASETS else "NONE",
+    split="|".join(SPLITS),
+    seed=r"\d+",
+    method="|".join(METHODS),
+
+
+def dataset_cfg(dataset):
+    """The validated (defaults filled in) configuration of one dataset."""
+    return config["datasets"][dataset]
+
+
+def has_input(dataset, key):
+    """Whether `dataset` provides input `key` (synthetic datasets provide all of them)."""
+    cfg = dataset_cfg(dataset)
+    return "synthetic" in cfg or key in cfg.get("inputs", {})
+
+
+def dataset_input(dataset, key):
+    """Path of input `key` of `dataset`: generated, local, or the download cache entry.
+
+    Returns [] when the dataset does not have that input, so it can be used directly in
+    `input:` for optional inputs.
+    """
+    cfg = dataset_cfg(dataset)
+    if "synthetic" in cfg:
+        return f"results/{dataset}/synthetic/{INPUT_NAMES[key]}"
+    spec = cfg.get("inputs", {}).get(key)
+    if spec is None:
+        return []
+    kind = source_kind(spec)
+    if kind == "path":
+        return spec if isinstance(spec, str) else spec["path"]
+    return download_path(spec)
+
+
+def download_path(spec):
+    """Content-addressed cache path of a `{url, sha256[, member]}` source."""
+    name = Path(spec.get("member") or spec["url"].split("?")[0].rstrip("/")).name
+    return f"{DOWNLOAD_CACHE}/{spec['sha256']}/{name}"
+
+
+def download_specs():
+    """Every URL source of the selected datasets, keyed by its cache path."""
+    specs = {}
+    for ds in DATASETS:
+        for spec in dataset_cfg(ds).get("inputs", {}).values():
+            if source_kind(spec) == "url":
+                specs[download_path(spec)] = spec
+    return specs
+
+
+def data_file(dataset, name):
+    return f"results/{dataset}/data/{name}"
+
+
+def pairs_file(dataset, split, seed):
+    return f"results/{dataset}/pairs/{split}/seed{seed}.tsv"
+
+
+def predictions_file(dataset, method, split, seed):
+    return f"results/{dataset}/predictions/{method}/{split}/seed{seed}.tsv.gz"
+
+
+def job_metrics_file(dataset, method, split, seed):
+    return f"results/{dataset}/metrics/{method}/{split}/seed{seed}.json"
+
+
+def all_predictions(dataset):
+    return expand(
+        predictions_file(dataset, "{method}", "{split}", "{seed}"),
+        method=METHODS,
+        split=SPLITS,
+        seed=SEEDS,
+    )
+
+
+def all_job_metrics(dataset):
+    return expand(
+        job_metrics_file(dataset, "{method}", "{split}", "{seed}"),
+        method=METHODS,
+        split=SPLITS,
+        seed=SEEDS,
+    )
+
+
+def all_targets():
+    """What `rule all` builds: per-dataset comparison tables and the report."""
+    return [f"results/{ds}/comparison/metrics.tsv" for ds in DATASETS] + [
+        "results/report/index.html"
+    ]

@@ -1,0 +1,1 @@
+# Rules of the `gener` stage (see STYLE: rule -> workflow/scripts/gener.py -> src/grnflow/gener.py).

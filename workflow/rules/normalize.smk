@@ -1,0 +1,1 @@
+# Rules of the `normalize` stage (see STYLE: rule -> workflow/scripts/normalize.py -> src/grnflow/normalize.py).

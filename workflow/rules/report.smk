@@ -1,0 +1,1 @@
+# Rules of the `report` stage (see STYLE: rule -> workflow/scripts/report.py -> src/grnflow/report.py).

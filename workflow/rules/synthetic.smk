@@ -1,0 +1,1 @@
+# Rules of the `synthetic` stage (see STYLE: rule -> workflow/scripts/synthetic.py -> src/grnflow/synthetic.py).
