@@ -24,6 +24,7 @@ include: "workflow/rules/gener.smk"
 include: "workflow/rules/mtlgrn.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/provenance.smk"
 
 
 rule all:

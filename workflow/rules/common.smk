@@ -124,5 +124,6 @@ def all_job_metrics(dataset):
 def all_targets():
     """What `rule all` builds: per-dataset comparison tables and the report."""
     return [f"results/{ds}/comparison/metrics.tsv" for ds in DATASETS] + [
-        "results/report/index.html"
+        "results/report/index.html",
+        "results/provenance.json",
     ]
