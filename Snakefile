@@ -13,6 +13,15 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+
+
+wildcard_constraints:
+    dataset="|".join(map(re.escape, DATASETS)) if DATASETS else "NONE",
+    split="|".join(SPLITS),
+    seed=r"\d+",
+    method="|".join(METHODS),
+
+
 include: "workflow/rules/download.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/normalize.smk"
@@ -28,6 +37,6 @@ include: "workflow/rules/provenance.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_targets(),
-    default_target: True

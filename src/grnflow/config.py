@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from grnflow.errors import InputError
 
 REQUIRED_INPUTS = ("expression", "network")
@@ -64,3 +67,9 @@ def check_config(config: dict) -> None:
             raise InputError(
                 f"config: datasets.{name}.pairs.val_fraction + test_fraction must be < 1"
             )
+
+
+def export_pythonpath(src: str | Path) -> None:
+    """Prepend `src` to PYTHONPATH so every job (local, conda env or cluster) imports grnflow."""
+    parts = [str(src)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(parts))

@@ -1,16 +1,16 @@
 # Helpers shared by the rules: dataset selection, input resolution, target lists.
 
-import os
 import re
+import sys
 from pathlib import Path
 
-from grnflow.config import check_config, dataset_names, source_kind
+# The workflow's own package: importable here and, through PYTHONPATH, in every job (also
+# inside per-rule conda envs and on cluster nodes, where grnflow is not pip-installed).
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-# The scripts import the `grnflow` package from src/, also inside per-rule conda envs and
-# on cluster nodes: export its location to every job.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (str(Path(workflow.basedir) / "src"), os.environ.get("PYTHONPATH")) if p
-)
+from grnflow.config import check_config, dataset_names, export_pythonpath, source_kind
+
+export_pythonpath(Path(workflow.basedir) / "src")
 
 # Semantic checks the JSON schema cannot express (e.g. a dataset needs an expression input).
 check_config(config)
@@ -33,13 +33,6 @@ INPUT_NAMES = {
     "samples": "samples.tsv",
     "gene_features": "gene_features.tsv",
 }
-
-
-wildcard_constraints:
-    dataset="|".join(map(re.escape, DATASETS)) if DATASETS else "NONE",
-    split="|".join(SPLITS),
-    seed=r"\d+",
-    method="|".join(METHODS),
 
 
 def dataset_cfg(dataset):
@@ -121,8 +114,16 @@ def all_job_metrics(dataset):
     )
 
 
+def provenance_inputs():
+    """{dataset: {input key: path}} of every input the selected datasets read."""
+    return {
+        ds: {key: dataset_input(ds, key) for key in INPUT_NAMES if has_input(ds, key)}
+        for ds in DATASETS
+    }
+
+
 def all_targets():
-    """What `rule all` builds: per-dataset comparison tables and the report."""
+    """Default targets: per-dataset comparison tables, the report and the provenance record."""
     return [f"results/{ds}/comparison/metrics.tsv" for ds in DATASETS] + [
         "results/report/index.html",
         "results/provenance.json",
