@@ -64,6 +64,8 @@ def run_workflow(
         sys.executable,
         "-m",
         "snakemake",
+        # Targets first: after `--resources` (nargs="*") they would be parsed as resources.
+        *map(str, targets),
         "--snakefile",
         str(SNAKEFILE),
         "--directory",
@@ -72,10 +74,8 @@ def run_workflow(
         str(cfg_path),
         "--cores",
         str(cores),
-        "--resources",
-        "gpu=1",
+        "--resources=gpu=1",  # `=` form: a bare `--resources` would swallow the targets
         *map(str, extra),
-        *map(str, targets),
     ]
     env = dict(os.environ, PYTHONHASHSEED="0", TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
