@@ -28,6 +28,7 @@ TINY_CONFIG = {
             },
             "normalize": {"methods": ["zscore"]},
             "promoter": {"upstream": 300, "downstream": 0},
+            "gene_features": {"categorical": ["cog"], "numeric": ["tf", "length"]},
         }
     },
     "splits": ["random", "tf_holdout", "gene_disjoint"],

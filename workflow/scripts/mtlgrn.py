@@ -1,0 +1,21 @@
+"""Adapter: rule `mtlgrn` -> grnflow.mtlgrn.run_mtlgrn."""
+
+from grnflow.logging import log_to
+from grnflow.mtlgrn import run_mtlgrn
+
+with log_to(snakemake.log[0]):
+    run_mtlgrn(
+        features=snakemake.input.features,
+        expression=snakemake.input.expression,
+        samples=snakemake.input.samples,
+        pairs=snakemake.input.pairs,
+        out_predictions=snakemake.output.predictions,
+        out_metrics=snakemake.output.metrics,
+        out_model=snakemake.output.model,
+        checkpoint_dir=snakemake.params.checkpoints,
+        dataset=snakemake.wildcards.dataset,
+        split=snakemake.wildcards.split,
+        seed=int(snakemake.wildcards.seed),
+        params=snakemake.params.mtlgrn,
+        threads=snakemake.threads,
+    )
