@@ -90,3 +90,70 @@ def ranking_metrics(labels, scores) -> dict:
         "n_pos": int(labels.sum()),
         "n_neg": int(labels.size - labels.sum()),
     }
+
+
+PAIR_CLASSES = (2, 1, 0)
+RANKING_KEYS = ("auroc", "aupr", "aupr_ratio", "epr")
+THRESHOLD_KEYS = ("mcc", "f1")
+
+
+def threshold_metrics(labels, scores, threshold: float) -> dict:
+    """MCC and F1 of a classifier that calls a pair an edge when its score >= `threshold`."""
+    labels, scores = _check(labels, scores)
+    predicted = (scores >= threshold).astype(int)
+    return {"mcc": mcc(labels, predicted), "f1": f1(labels, predicted)}
+
+
+def pair_class_metrics(labels, scores, pair_class, threshold: float | None = None) -> dict:
+    """Ranking (and, with a threshold, MCC/F1) metrics per pair class: keys like `auroc_pc2`.
+
+    Pair class = how many of the pair's genes occur in training pairs (2, 1, 0). A class that
+    is empty or holds one label only gets NaN for every metric (its counts are still given).
+    """
+    labels, scores = _check(labels, scores)
+    pair_class = np.asarray(pair_class, dtype=int)
+    if pair_class.shape != labels.shape:
+        raise ValueError(f"pair_class {pair_class.shape} and labels {labels.shape} differ in shape")
+    out: dict = {}
+    for c in PAIR_CLASSES:
+        keep = pair_class == c
+        y, s = labels[keep], scores[keep]
+        n_pos = int(y.sum())
+        out[f"n_pos_pc{c}"] = n_pos
+        out[f"n_neg_pc{c}"] = int(y.size - n_pos)
+        defined = 0 < n_pos < y.size
+        ranking = ranking_metrics(y, s) if defined else {}
+        for key in RANKING_KEYS:
+            out[f"{key}_pc{c}"] = ranking.get(key, float("nan"))
+        if threshold is not None:
+            classed = threshold_metrics(y, s, threshold) if defined else {}
+            for key in THRESHOLD_KEYS:
+                out[f"{key}_pc{c}"] = classed.get(key, float("nan"))
+    return out
+
+
+def roc_points(labels, scores) -> tuple[np.ndarray, np.ndarray]:
+    """(false positive rate, true positive rate) of the ROC curve, from (0, 0) to (1, 1)."""
+    labels, scores = _check(labels, scores)
+    tps, fps = _cumulative_counts(labels, scores)
+    return fps / max(fps[-1], 1), tps / max(tps[-1], 1)
+
+
+def pr_points(labels, scores) -> tuple[np.ndarray, np.ndarray]:
+    """(recall, precision) at every distinct score threshold, highest threshold first."""
+    labels, scores = _check(labels, scores)
+    tps, fps = _cumulative_counts(labels, scores)
+    tps, fps = tps[1:], fps[1:]
+    precision = tps / np.maximum(tps + fps, 1)
+    recall = tps / max(tps[-1], 1) if tps.size else tps
+    return recall, precision
+
+
+def _cumulative_counts(labels, scores) -> tuple[np.ndarray, np.ndarray]:
+    """True/false positives above each distinct score (ties form one step), starting at 0."""
+    order = np.argsort(-scores, kind="stable")
+    s, y = scores[order], labels[order]
+    last_of_tie = np.r_[s[1:] != s[:-1], True] if s.size else np.array([], dtype=bool)
+    tps = np.cumsum(y)[last_of_tie]
+    fps = np.cumsum(1 - y)[last_of_tie]
+    return np.r_[0, tps].astype(float), np.r_[0, fps].astype(float)

@@ -1,0 +1,210 @@
+"""Baselines every model must beat: training degree, |Pearson|, tree importances, random.
+
+Each scores the test pairs of one split x seed and writes the same predictions + metrics files
+as the models, so the comparison treats all methods alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from grnflow.errors import InputError
+from grnflow.io import read_gene_list, read_table
+from grnflow.predictions import read_pairs, write_job_metrics, write_predictions
+
+log = logging.getLogger(__name__)
+
+BASELINE_METHODS = ("degree", "correlation", "trees", "random")
+
+
+def read_expression(path: str | Path) -> pd.DataFrame:
+    """The normalized matrix (genes x samples) indexed by gene, with float values."""
+    table = read_table(path, sep="tab", dtype={"gene": str})
+    if "gene" not in table.columns:
+        raise InputError(f"{path}: no `gene` column; expected genes x samples with a `gene` column first")
+    table = table.set_index("gene")
+    if table.index.duplicated().any():
+        dup = table.index[table.index.duplicated()][0]
+        raise InputError(f"{path}: gene {dup} occurs more than once; each gene must be one row")
+    try:
+        return table.astype(float)
+    except ValueError as exc:
+        raise InputError(f"{path}: non-numeric expression value ({exc}); the normalized matrix must be numeric") from exc
+
+
+def _gene_index(genes: pd.Index, wanted: pd.Series, source: str) -> np.ndarray:
+    """Row positions of `wanted` genes in `genes`; InputError naming a missing one."""
+    idx = genes.get_indexer(wanted.to_numpy())
+    if (idx < 0).any():
+        missing = wanted.to_numpy()[idx < 0][0]
+        raise InputError(
+            f"{source}: gene {missing} of the pair table is not in the expression matrix; "
+            "rebuild the pairs from this expression matrix"
+        )
+    return idx
+
+
+def degree_scores(pairs: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    """Product of the two genes' degrees in the training graph (positive train pairs only)."""
+    positives = pairs[(pairs["fold"] == "train") & (pairs["label"] == 1)]
+    degree = pd.concat([positives["gene_a"], positives["gene_b"]]).value_counts()
+    deg_a = test["gene_a"].map(degree).fillna(0).to_numpy(dtype=float)
+    deg_b = test["gene_b"].map(degree).fillna(0).to_numpy(dtype=float)
+    return deg_a * deg_b
+
+
+def correlation_scores(expression: pd.DataFrame, test: pd.DataFrame, source: str = "pairs") -> np.ndarray:
+    """|Pearson correlation| of the two genes' profiles (0 for a constant profile)."""
+    values = expression.to_numpy(dtype=float)
+    centred = values - values.mean(axis=1, keepdims=True)
+    norms = np.sqrt((centred**2).sum(axis=1, keepdims=True))
+    unit = np.divide(centred, norms, out=np.zeros_like(centred), where=norms > 0)
+    a = _gene_index(expression.index, test["gene_a"], source)
+    b = _gene_index(expression.index, test["gene_b"], source)
+    r = np.einsum("ij,ij->i", unit[a], unit[b])
+    return np.clip(np.abs(r), 0.0, 1.0)
+
+
+def random_scores(test: pd.DataFrame, seed: int) -> np.ndarray:
+    """Uniform random scores, reproducible from `seed` (the sanity floor: AUROC about 0.5)."""
+    return np.random.default_rng(seed).random(len(test))
+
+
+def _max_features(value):
+    """Config `baselines.trees.max_features` as scikit-learn expects it."""
+    if isinstance(value, str):
+        if value not in ("sqrt", "log2"):
+            raise InputError(
+                f"config: baselines.trees.max_features is {value!r}; use sqrt, log2, a fraction "
+                "in (0, 1] or a whole number of regulators"
+            )
+        return value
+    if isinstance(value, float) and value.is_integer() and value > 1:
+        return int(value)
+    if value <= 0:
+        raise InputError(f"config: baselines.trees.max_features must be positive, got {value}")
+    return value
+
+
+def tree_importances(
+    expression: pd.DataFrame,
+    targets,
+    regulators,
+    n_estimators: int = 100,
+    max_features="sqrt",
+    threads: int = 1,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """GENIE3-style importance of each regulator (columns) for each target (rows).
+
+    One extra-trees regression per target predicts its standardized profile from the
+    regulators' profiles (the target itself excluded); importances come from expression only.
+    """
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    regulators = pd.Index(pd.unique(np.asarray(regulators, dtype=object)))
+    regulators = regulators[regulators.isin(expression.index)]
+    targets = pd.Index(pd.unique(np.asarray(targets, dtype=object)))
+    values = expression.to_numpy(dtype=float)
+    sd = values.std(axis=1, keepdims=True)
+    standardized = np.divide(values - values.mean(axis=1, keepdims=True), sd, out=np.zeros_like(values), where=sd > 0)
+    reg_rows = expression.index.get_indexer(regulators)
+    features = standardized[reg_rows].T  # samples x regulators
+    importances = np.zeros((len(targets), len(regulators)))
+    start = time.perf_counter()
+    for i, target in enumerate(targets):
+        row = expression.index.get_loc(target)
+        keep = reg_rows != row
+        if keep.sum() == 0 or sd[row, 0] == 0:
+            continue
+        model = ExtraTreesRegressor(
+            n_estimators=n_estimators,
+            max_features=_max_features(max_features),
+            n_jobs=threads,
+            random_state=seed,
+        )
+        model.fit(features[:, keep], standardized[row])
+        importances[i, keep] = model.feature_importances_
+        if (i + 1) % 200 == 0:
+            log.info("trees: %d/%d targets in %.0f s", i + 1, len(targets), time.perf_counter() - start)
+    return pd.DataFrame(importances, index=targets, columns=regulators)
+
+
+def tree_scores(
+    expression: pd.DataFrame,
+    test: pd.DataFrame,
+    regulators,
+    source: str = "pairs",
+    **options,
+) -> np.ndarray:
+    """Importance of gene_a for gene_b (0 when gene_a is not a candidate regulator)."""
+    _gene_index(expression.index, test["gene_a"], source)
+    _gene_index(expression.index, test["gene_b"], source)
+    imp = tree_importances(expression, test["gene_b"], regulators, **options)
+    t = imp.index.get_indexer(test["gene_b"].to_numpy())
+    r = imp.columns.get_indexer(test["gene_a"].to_numpy())
+    values = imp.to_numpy()
+    return np.where(r >= 0, values[t, np.maximum(r, 0)], 0.0)
+
+
+def candidate_regulators(pairs: pd.DataFrame, tfs: list[str]) -> list[str]:
+    """Regulators the trees may use: the TF list plus gene_a of the positive training pairs.
+
+    Only training labels are used, so no test edge leaks into the candidate set.
+    """
+    train_pos = pairs[(pairs["fold"] == "train") & (pairs["label"] == 1)]["gene_a"]
+    return sorted(set(tfs) | set(train_pos))
+
+
+def run_baseline(
+    method: str,
+    pairs: str | Path,
+    expression: str | Path,
+    tfs: str | Path,
+    out_predictions: str | Path,
+    out_metrics: str | Path,
+    dataset: str,
+    split: str,
+    seed: int,
+    trees: dict | None = None,
+) -> dict:
+    """Score the test pairs of one split x seed with baseline `method`; write predictions + metrics."""
+    if method not in BASELINE_METHODS:
+        raise InputError(f"config: unknown baseline {method!r}; choose from {', '.join(BASELINE_METHODS)}")
+    table = read_pairs(pairs)
+    test = table[table["fold"] == "test"].reset_index(drop=True)
+    if test.empty:
+        raise InputError(f"{pairs}: no pair has fold `test`; the split left nothing to evaluate on")
+    start = time.perf_counter()
+    if method == "degree":
+        scores = degree_scores(table, test)
+    elif method == "random":
+        scores = random_scores(test, seed)
+    else:
+        expr = read_expression(expression)
+        if method == "correlation":
+            scores = correlation_scores(expr, test, source=str(pairs))
+        else:
+            options = {k: v for k, v in (trees or {}).items() if k in ("n_estimators", "max_features", "threads")}
+            regulators = candidate_regulators(table, read_gene_list(tfs))
+            scores = tree_scores(expr, test, regulators, source=str(pairs), seed=seed, **options)
+    seconds = time.perf_counter() - start
+    ranked = write_predictions(test, scores, out_predictions)
+    record = write_job_metrics(
+        out_metrics,
+        ranked,
+        dataset=dataset,
+        split=split,
+        method=method,
+        seed=int(seed),
+        train_seconds=round(seconds, 3),
+        epochs=None,
+        device="cpu",
+    )
+    log.info("%s %s seed %s: AUROC %.4f on %d test pairs", method, split, seed, record["auroc"], len(test))
+    return record

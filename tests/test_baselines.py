@@ -1,0 +1,160 @@
+import gzip
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from grnflow.baselines import (
+    candidate_regulators,
+    correlation_scores,
+    degree_scores,
+    random_scores,
+    run_baseline,
+    tree_scores,
+)
+from grnflow.errors import InputError
+from grnflow.predictions import PREDICTION_COLUMNS
+
+
+def pair_table(rows):
+    return pd.DataFrame(rows, columns=["gene_a", "gene_b", "label", "direction", "fold", "pair_class"])
+
+
+PAIRS = pair_table(
+    [
+        ("a", "b", 1, 1, "train", 2),
+        ("a", "c", 1, 1, "train", 2),
+        ("d", "b", 1, 1, "train", 2),
+        ("d", "e", 0, 0, "train", 2),  # a negative: adds no degree
+        ("c", "e", 1, 1, "val", 1),  # not training: adds no degree
+        ("a", "d", 1, 1, "test", 2),
+        ("c", "e", 0, 0, "test", 1),
+        ("d", "c", 0, 0, "test", 2),
+        ("f", "g", 1, 1, "test", 0),
+    ]
+)
+
+
+def test_degree_is_product_of_training_positive_degrees():
+    test = PAIRS[PAIRS["fold"] == "test"]
+    # degrees from positive train pairs: a=2, b=2, c=1, d=1, e=0, f=g=0
+    assert degree_scores(PAIRS, test).tolist() == [2.0, 0.0, 1.0, 0.0]
+
+
+def expression_frame():
+    return pd.DataFrame(
+        {
+            "g1": [1.0, 2.0, 3.0, 4.0],
+            "g2": [2.0, 4.0, 6.0, 8.0],
+            "g3": [4.0, 3.0, 2.0, 1.0],
+            "g4": [1.0, 0.0, 1.0, 0.0],
+            "g5": [3.0, 3.0, 3.0, 3.0],
+        }
+    ).T
+
+
+def test_correlation_is_absolute_pearson():
+    test = pair_table(
+        [
+            ("g1", "g2", 1, 1, "test", 2),
+            ("g1", "g3", 0, 0, "test", 2),
+            ("g1", "g4", 0, 0, "test", 2),
+            ("g4", "g5", 0, 0, "test", 2),
+        ]
+    )
+    scores = correlation_scores(expression_frame(), test)
+    # g1 centred (-1.5,-.5,.5,1.5), g4 centred (.5,-.5,.5,-.5): r = -1 / (sqrt 5 * 1)
+    assert scores == pytest.approx([1.0, 1.0, 1 / np.sqrt(5), 0.0])
+
+
+def test_correlation_names_gene_missing_from_expression():
+    test = pair_table([("g1", "nope", 1, 1, "test", 2)])
+    with pytest.raises(InputError, match="gene nope .* not in the expression"):
+        correlation_scores(expression_frame(), test, source="pairs.tsv")
+
+
+def test_random_is_reproducible_from_seed():
+    test = PAIRS[PAIRS["fold"] == "test"]
+    assert random_scores(test, 3).tolist() == np.random.default_rng(3).random(4).tolist()
+    assert random_scores(test, 3).tolist() == random_scores(test, 3).tolist()
+    assert random_scores(test, 4).tolist() != random_scores(test, 3).tolist()
+
+
+def test_trees_rank_the_true_regulator_first():
+    rng = np.random.default_rng(0)
+    n = 60
+    r1, r2, r3, x = rng.normal(size=(4, n))
+    expr = pd.DataFrame({"r1": r1, "r2": r2, "r3": r3, "x": x, "t": 2 * r1 + 1}).T
+    test = pair_table(
+        [
+            ("r2", "t", 0, 0, "test", 2),
+            ("r1", "t", 1, 1, "test", 2),
+            ("r3", "t", 0, 0, "test", 2),
+            ("x", "t", 0, 0, "test", 2),  # x is no candidate regulator: score 0
+        ]
+    )
+    scores = tree_scores(expr, test, ["r1", "r2", "r3"], n_estimators=30, threads=1, seed=0)
+    assert np.argmax(scores) == 1
+    assert scores[1] > 3 * max(scores[0], scores[2])
+    assert scores[3] == 0.0
+
+
+def test_candidate_regulators_use_training_labels_only():
+    # a and d regulate in training; c regulates only in validation, f only in test
+    assert candidate_regulators(PAIRS, ["tf1"]) == ["a", "d", "tf1"]
+
+
+def write_inputs(tmp_path, pairs=PAIRS):
+    pairs_path = tmp_path / "pairs.tsv"
+    pairs.to_csv(pairs_path, sep="\t", index=False)
+    genes = sorted(set(pairs["gene_a"]) | set(pairs["gene_b"]))
+    rng = np.random.default_rng(1)
+    expr = pd.DataFrame(rng.normal(size=(len(genes), 6)), columns=[f"s{i}" for i in range(6)])
+    expr.insert(0, "gene", genes)
+    expr_path = tmp_path / "expression.tsv"
+    expr.to_csv(expr_path, sep="\t", index=False)
+    tfs_path = tmp_path / "tfs.txt"
+    tfs_path.write_text("a\nd\n")
+    return pairs_path, expr_path, tfs_path
+
+
+@pytest.mark.parametrize("method", ["degree", "correlation", "trees", "random"])
+def test_run_baseline_writes_the_contract_files(tmp_path, method):
+    pairs, expr, tfs = write_inputs(tmp_path)
+    pred, met = tmp_path / "out" / "seed0.tsv.gz", tmp_path / "out" / "seed0.json"
+    run_baseline(method, pairs, expr, tfs, pred, met, dataset="toy", split="random", seed=0,
+                 trees={"n_estimators": 5, "threads": 1})
+    with gzip.open(pred, "rt") as fh:
+        ranked = pd.read_csv(fh, sep="\t")
+    assert list(ranked.columns) == PREDICTION_COLUMNS
+    assert len(ranked) == 4 and set(ranked["fold"]) == {"test"}
+    assert ranked["score"].is_monotonic_decreasing
+    record = json.loads(met.read_text())
+    assert record["method"] == method and record["split"] == "random" and record["seed"] == 0
+    assert record["n_pos"] == 2 and record["n_neg"] == 2
+    assert record["device"] == "cpu" and record["train_seconds"] >= 0
+
+
+def test_degree_predictions_exact(tmp_path):
+    pairs, expr, tfs = write_inputs(tmp_path)
+    pred = tmp_path / "p.tsv.gz"
+    run_baseline("degree", pairs, expr, tfs, pred, tmp_path / "m.json", dataset="toy", split="random", seed=0)
+    with gzip.open(pred, "rt") as fh:
+        ranked = pd.read_csv(fh, sep="\t")
+    assert ranked[["regulator", "target", "score"]].values.tolist() == [
+        ["a", "d", 2.0], ["d", "c", 1.0], ["c", "e", 0.0], ["f", "g", 0.0]]
+
+
+def test_run_baseline_without_test_pairs_says_so(tmp_path):
+    pairs, expr, tfs = write_inputs(tmp_path, PAIRS[PAIRS["fold"] != "test"])
+    with pytest.raises(InputError, match="no pair has fold `test`"):
+        run_baseline("degree", pairs, expr, tfs, tmp_path / "p.tsv.gz", tmp_path / "m.json",
+                     dataset="toy", split="random", seed=0)
+
+
+def test_bad_max_features_names_the_key(tmp_path):
+    pairs, expr, tfs = write_inputs(tmp_path)
+    with pytest.raises(InputError, match="baselines.trees.max_features"):
+        run_baseline("trees", pairs, expr, tfs, tmp_path / "p.tsv.gz", tmp_path / "m.json",
+                     dataset="toy", split="random", seed=0, trees={"max_features": "all"})

@@ -1,0 +1,16 @@
+from grnflow.baselines import run_baseline
+from grnflow.logging import log_to
+
+with log_to(snakemake.log[0]):
+    run_baseline(
+        method=snakemake.wildcards.method,
+        pairs=snakemake.input.pairs,
+        expression=snakemake.input.expression,
+        tfs=snakemake.input.tfs,
+        out_predictions=snakemake.output.predictions,
+        out_metrics=snakemake.output.metrics,
+        dataset=snakemake.wildcards.dataset,
+        split=snakemake.wildcards.split,
+        seed=int(snakemake.wildcards.seed),
+        trees=dict(snakemake.params.trees, threads=snakemake.threads),
+    )
