@@ -25,6 +25,10 @@ def atomic_path(path: str | Path):
     os.close(fd)
     try:
         yield Path(tmp)
+        # mkstemp creates 0600; give the result the usual umask-based mode (shared HPC folders).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -37,7 +41,7 @@ def write_tsv(df: pd.DataFrame, path: str | Path, index: bool = False, **kwargs)
     path = Path(path)
     with atomic_path(path) as tmp:
         if path.suffix == ".gz":
-            with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+            with open(tmp, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
                 text = df.to_csv(sep="\t", index=index, lineterminator="\n", **kwargs)
                 gz.write(text.encode())
         else:
