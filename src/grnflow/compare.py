@@ -1,0 +1,174 @@
+"""The comparison table: every method's metrics per split x seed, recomputed from predictions."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from grnflow.errors import InputError
+from grnflow.io import read_table, write_tsv
+from grnflow.metrics import (
+    PAIR_CLASSES,
+    RANKING_KEYS,
+    THRESHOLD_KEYS,
+    pair_class_metrics,
+    ranking_metrics,
+    threshold_metrics,
+)
+from grnflow.predictions import PREDICTION_COLUMNS
+
+SPLIT_ORDER = ("random", "tf_holdout", "gene_disjoint")
+METHOD_ORDER = ("gener", "mtlgrn", "degree", "correlation", "trees", "random")
+ID_COLUMNS = ["dataset", "split", "method", "seed"]
+CLASS_KEYS = ("n_pos", "n_neg", *RANKING_KEYS, *THRESHOLD_KEYS)
+METRIC_COLUMNS = (
+    ["n_pos", "n_neg", *RANKING_KEYS, *THRESHOLD_KEYS, "threshold"]
+    + [f"{k}_pc{c}" for c in PAIR_CLASSES for k in CLASS_KEYS]
+    + ["train_seconds", "epochs", "device", "knockout_pearson", "knockout_direction_accuracy"]
+)
+FLOAT_FORMAT = "%.6f"
+
+_PRED = re.compile(r"predictions/(?P<method>[^/]+)/(?P<split>[^/]+)/seed(?P<seed>\d+)\.tsv(\.gz)?$")
+_JSON = re.compile(r"metrics/(?P<method>[^/]+)/(?P<split>[^/]+)/seed(?P<seed>\d+)\.json$")
+
+
+def job_identity(path: str | Path) -> tuple[str, str, int]:
+    """(method, split, seed) of a predictions or job-metrics path laid out as the contract says."""
+    text = Path(path).as_posix()
+    match = _PRED.search(text) or _JSON.search(text)
+    if not match:
+        raise InputError(
+            f"{path}: not a predictions/{{method}}/{{split}}/seed{{seed}}.tsv.gz or "
+            "metrics/{method}/{split}/seed{seed}.json path"
+        )
+    return match["method"], match["split"], int(match["seed"])
+
+
+def read_predictions(path: str | Path) -> pd.DataFrame:
+    """One job's ranked predictions with the contract's columns checked."""
+    table = read_table(path, sep="tab", dtype={"regulator": str, "target": str})
+    missing = [c for c in PREDICTION_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"{path}: predictions lack column(s) {', '.join(missing)} "
+            f"(expected {' '.join(PREDICTION_COLUMNS)})"
+        )
+    if table["score"].isna().any():
+        line = int(np.flatnonzero(table["score"].isna().to_numpy())[0]) + 2
+        raise InputError(f"{path}: line {line} has no score; every test pair needs a numeric score")
+    return table
+
+
+def read_job_metrics(path: str | Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: job metrics file not found") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
+
+
+def job_row(dataset: str, split: str, method: str, seed: int, predictions: str | Path, job_metrics: str | Path) -> dict:
+    """Metrics of one job: ranking metrics (overall and per pair class), MCC/F1 at the
+    classifier's threshold when its JSON has one, and the JSON's run facts."""
+    pred = read_predictions(predictions)
+    facts = read_job_metrics(job_metrics)
+    labels, scores = pred["label"].to_numpy(dtype=int), pred["score"].to_numpy(dtype=float)
+    threshold = facts.get("threshold")
+    row: dict = {"dataset": dataset, "split": split, "method": method, "seed": int(seed)}
+    row.update(ranking_metrics(labels, scores))
+    if threshold is not None:
+        row.update(threshold_metrics(labels, scores, float(threshold)))
+    row["threshold"] = threshold
+    row.update(pair_class_metrics(labels, scores, pred["pair_class"], threshold))
+    for key in ("train_seconds", "epochs", "device"):
+        row[key] = facts.get(key)
+    for key, value in facts.items():
+        if key.startswith("knockout_"):
+            row[key] = value
+    return row
+
+
+def _sorted(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Rows in a canonical order (splits and methods in their documented order, then by name)."""
+    rank = {
+        "split": {s: i for i, s in enumerate(SPLIT_ORDER)},
+        "method": {m: i for i, m in enumerate(METHOD_ORDER)},
+    }
+
+    def key(col: pd.Series) -> pd.Series:
+        if col.name in rank:
+            return col.map(lambda v: (rank[col.name].get(v, len(rank[col.name])), v))
+        return col
+
+    return table.sort_values(keys, key=key, kind="stable").reset_index(drop=True)
+
+
+def comparison_table(dataset: str, predictions: list, job_metrics: list) -> pd.DataFrame:
+    """One row per split x method x seed of `dataset`."""
+    by_id = {}
+    for path in job_metrics:
+        by_id[job_identity(path)] = path
+    rows = []
+    for path in predictions:
+        ident = job_identity(path)
+        if ident not in by_id:
+            raise InputError(f"{path}: no job metrics JSON for method {ident[0]}, split {ident[1]}, seed {ident[2]}")
+        method, split, seed = ident
+        rows.append(job_row(dataset, split, method, seed, path, by_id[ident]))
+    table = pd.DataFrame(rows)
+    extra = sorted(c for c in table.columns if c not in ID_COLUMNS and c not in METRIC_COLUMNS)
+    table = table.reindex(columns=ID_COLUMNS + METRIC_COLUMNS + extra)
+    for col in table.columns:
+        if col not in ("dataset", "split", "method", "device"):
+            table[col] = pd.to_numeric(table[col], errors="coerce")
+    return _sorted(table, ID_COLUMNS)
+
+
+def summarize(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean and sample sd (ddof 1; NaN with one seed) over seeds per dataset x split x method.
+
+    Seeds where a metric is NaN (e.g. an empty pair class) are left out of its mean and sd.
+    """
+    numeric = [c for c in table.columns if c not in ID_COLUMNS and c not in ("device", "epochs", "threshold")]
+    numeric = [c for c in numeric if pd.api.types.is_numeric_dtype(table[c])]
+    groups = table.groupby(["dataset", "split", "method"], sort=False)
+    rows = []
+    for (dataset, split, method), group in groups:
+        row = {"dataset": dataset, "split": split, "method": method, "n_seeds": len(group)}
+        for col in numeric:
+            values = group[col].to_numpy(dtype=float)
+            values = values[~np.isnan(values)]
+            row[f"{col}_mean"] = values.mean() if values.size else math.nan
+            row[f"{col}_sd"] = values.std(ddof=1) if values.size > 1 else math.nan
+        rows.append(row)
+    return _sorted(pd.DataFrame(rows), ["dataset", "split", "method"])
+
+
+def write_table(table: pd.DataFrame, path: str | Path) -> None:
+    """TSV with a fixed float format, so identical inputs give byte-identical files."""
+    write_tsv(table, path, float_format=FLOAT_FORMAT, na_rep="NaN")
+
+
+def compare(
+    dataset: str,
+    predictions: list,
+    job_metrics: list,
+    out_metrics: str | Path,
+    out_summary: str | Path,
+) -> pd.DataFrame:
+    """Write `comparison/metrics.tsv` (per seed) and `comparison/summary.tsv` (mean ± sd)."""
+    table = comparison_table(dataset, list(predictions), list(job_metrics))
+    write_table(table, out_metrics)
+    write_table(summarize(table), out_summary)
+    return table
+
+
+def read_comparison(path: str | Path) -> pd.DataFrame:
+    """Read a metrics.tsv or summary.tsv written by `compare`."""
+    return read_table(path, sep="tab", dtype={"dataset": str, "split": str, "method": str, "device": str})

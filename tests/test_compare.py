@@ -1,0 +1,172 @@
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from grnflow import metrics
+from grnflow.compare import (
+    compare,
+    comparison_table,
+    job_identity,
+    read_comparison,
+    summarize,
+)
+from grnflow.errors import InputError
+from grnflow.predictions import write_job_metrics, write_predictions
+
+# ---------------------------------------------------------------- metric helpers
+
+
+def test_pair_class_metrics_hand_computed():
+    labels = [1, 0, 1, 0, 1, 1, 0]
+    scores = [0.9, 0.8, 0.4, 0.1, 0.7, 0.6, 0.5]
+    classes = [2, 2, 2, 2, 1, 1, 0]
+    out = metrics.pair_class_metrics(labels, scores, classes, threshold=0.5)
+    # class 2: labels 1 0 1 0 at .9 .8 .4 .1 -> AUROC 3/4, AP (1 + 2/3)/2, EPR: top 2 = {pos, neg}
+    assert out["auroc_pc2"] == pytest.approx(0.75)
+    assert out["aupr_pc2"] == pytest.approx((1 + 2 / 3) / 2)
+    assert out["aupr_ratio_pc2"] == pytest.approx((1 + 2 / 3) / 2 / 0.5)
+    assert out["epr_pc2"] == pytest.approx(1.0)
+    assert (out["n_pos_pc2"], out["n_neg_pc2"]) == (2, 2)
+    # at threshold 0.5 class 2 predicts 1 1 0 0: tp=1 fp=1 fn=1 tn=1
+    assert out["f1_pc2"] == pytest.approx(0.5)
+    assert out["mcc_pc2"] == pytest.approx(0.0)
+    # class 1 holds positives only, class 0 one negative: single-label -> NaN, counts kept
+    for c in (1, 0):
+        for key in ("auroc", "aupr", "aupr_ratio", "epr", "mcc", "f1"):
+            assert math.isnan(out[f"{key}_pc{c}"])
+    assert (out["n_pos_pc1"], out["n_neg_pc1"], out["n_pos_pc0"], out["n_neg_pc0"]) == (2, 0, 0, 1)
+
+
+def test_pair_class_metrics_without_threshold_has_no_mcc():
+    out = metrics.pair_class_metrics([1, 0], [0.2, 0.1], [0, 0])
+    assert out["auroc_pc0"] == 1.0 and "mcc_pc0" not in out
+    assert out["n_pos_pc2"] == 0 and math.isnan(out["auroc_pc2"])
+
+
+def test_threshold_metrics_use_score_at_or_above_threshold():
+    out = metrics.threshold_metrics([1, 0, 1, 0], [0.5, 0.49, 0.7, 0.6], threshold=0.5)
+    # predicted 1 0 1 1: tp=2 fp=1 fn=0 tn=1
+    assert out["f1"] == pytest.approx(4 / 5)
+    assert out["mcc"] == pytest.approx((2 * 1 - 1 * 0) / math.sqrt(3 * 2 * 2 * 1))
+
+
+def test_curve_points_hand_computed():
+    labels = [1, 0, 1, 0]
+    scores = [0.9, 0.8, 0.4, 0.4]
+    fpr, tpr = metrics.roc_points(labels, scores)
+    assert fpr.tolist() == [0, 0, 0.5, 1] and tpr.tolist() == [0, 0.5, 0.5, 1]
+    recall, precision = metrics.pr_points(labels, scores)
+    assert recall.tolist() == [0.5, 0.5, 1] and precision.tolist() == pytest.approx([1, 0.5, 0.5])
+
+
+# ---------------------------------------------------------------- comparison table
+
+
+def test_job_identity_from_contract_paths():
+    assert job_identity("results/demo/predictions/gener/tf_holdout/seed2.tsv.gz") == ("gener", "tf_holdout", 2)
+    assert job_identity("/x/results/d/metrics/degree/random/seed0.json") == ("degree", "random", 0)
+    with pytest.raises(InputError, match="not a predictions"):
+        job_identity("results/demo/other.tsv")
+
+
+LABELS = np.array([1, 0, 1, 0, 1, 0])
+CLASSES = np.array([2, 2, 1, 1, 0, 0])
+
+
+def write_job(root, method, split, seed, scores, **facts):
+    test = pd.DataFrame({
+        "gene_a": [f"r{i}" for i in range(6)], "gene_b": [f"t{i}" for i in range(6)],
+        "label": LABELS, "direction": LABELS, "fold": "test", "pair_class": CLASSES,
+    })
+    pred = root / "predictions" / method / split / f"seed{seed}.tsv.gz"
+    met = root / "metrics" / method / split / f"seed{seed}.json"
+    ranked = write_predictions(test, scores, pred)
+    write_job_metrics(met, ranked, dataset="toy", split=split, method=method, seed=seed,
+                      train_seconds=1.5, epochs=None, device="cpu", **facts)
+    return pred, met
+
+
+def toy_jobs(root):
+    jobs = [
+        # degree: AUROC 1 (seed 0); seed 1 positives at 6, 1, 2 vs negatives 5, 4, 3: 3/9 pairs won
+        write_job(root, "degree", "random", 0, [6, 1, 5, 2, 4, 3]),
+        write_job(root, "degree", "random", 1, [6, 5, 1, 4, 2, 3]),
+        write_job(root, "gener", "random", 0, [0.9, 0.6, 0.4, 0.1, 0.7, 0.2], threshold=0.5,
+                  knockout_pearson=0.25),
+        write_job(root, "gener", "random", 1, [0.9, 0.6, 0.4, 0.1, 0.7, 0.2], threshold=0.5,
+                  knockout_pearson=0.75),
+    ]
+    return [p for p, _ in jobs], [m for _, m in jobs]
+
+
+def test_comparison_table_rows_columns_and_values(tmp_path):
+    preds, mets = toy_jobs(tmp_path)
+    table = comparison_table("toy", preds, mets)
+    assert len(table) == 4
+    for col in ["dataset", "split", "method", "seed", "auroc", "aupr", "aupr_ratio", "epr", "n_pos", "n_neg",
+                "mcc", "f1", "auroc_pc2", "auroc_pc1", "auroc_pc0", "train_seconds", "device", "knockout_pearson"]:
+        assert col in table.columns, col
+    # canonical order: gener before degree, seeds ascending
+    assert table[["method", "seed"]].values.tolist() == [["gener", 0], ["gener", 1], ["degree", 0], ["degree", 1]]
+    deg = table[table["method"] == "degree"].set_index("seed")
+    assert deg.loc[0, "auroc"] == 1.0
+    assert deg.loc[1, "auroc"] == pytest.approx(1 / 3)
+    assert math.isnan(deg.loc[0, "mcc"])  # no threshold: no MCC/F1 for a ranking-only method
+    gener = table[table["method"] == "gener"].iloc[0]
+    # gener at threshold .5 predicts 1 1 0 0 1 0: tp=2 fp=1 fn=1 tn=2
+    assert gener["f1"] == pytest.approx(4 / 6)
+    assert gener["mcc"] == pytest.approx((2 * 2 - 1 * 1) / math.sqrt(3 * 3 * 3 * 3))
+    assert gener["auroc_pc2"] == 1.0 and gener["auroc_pc1"] == 1.0 and gener["auroc_pc0"] == 1.0
+    assert gener["knockout_pearson"] == 0.25 and gener["device"] == "cpu"
+
+
+def test_summary_mean_and_sample_sd(tmp_path):
+    preds, mets = toy_jobs(tmp_path)
+    summary = summarize(comparison_table("toy", preds, mets)).set_index("method")
+    assert summary.loc["degree", "n_seeds"] == 2
+    assert summary.loc["degree", "auroc_mean"] == pytest.approx((1 + 1 / 3) / 2)
+    assert summary.loc["degree", "auroc_sd"] == pytest.approx((1 - 1 / 3) / math.sqrt(2))
+    assert summary.loc["gener", "knockout_pearson_mean"] == pytest.approx(0.5)
+    assert summary.loc["gener", "knockout_pearson_sd"] == pytest.approx(0.5 / math.sqrt(2))
+    assert summary.loc["gener", "auroc_sd"] == 0.0
+
+
+def test_summary_sd_undefined_with_one_seed():
+    table = pd.DataFrame({"dataset": ["d"], "split": ["random"], "method": ["degree"], "seed": [0],
+                          "auroc": [0.7]})
+    row = summarize(table).iloc[0]
+    assert row["auroc_mean"] == 0.7 and math.isnan(row["auroc_sd"])
+
+
+def test_compare_outputs_are_byte_identical_and_order_free(tmp_path):
+    preds, mets = toy_jobs(tmp_path)
+    compare("toy", preds, mets, tmp_path / "a" / "metrics.tsv", tmp_path / "a" / "summary.tsv")
+    compare("toy", preds[::-1], mets, tmp_path / "b" / "metrics.tsv", tmp_path / "b" / "summary.tsv")
+    for name in ("metrics.tsv", "summary.tsv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    text = (tmp_path / "a" / "metrics.tsv").read_text()
+    assert "\t1.000000\t" in text and "NaN" in text
+    back = read_comparison(tmp_path / "a" / "metrics.tsv")
+    assert len(back) == 4 and back["seed"].tolist() == [0, 1, 0, 1]
+
+
+def test_missing_job_metrics_is_named(tmp_path):
+    preds, mets = toy_jobs(tmp_path)
+    with pytest.raises(InputError, match="no job metrics JSON for method degree, split random, seed 0"):
+        comparison_table("toy", preds, mets[1:])
+
+
+def test_broken_json_is_named(tmp_path):
+    preds, mets = toy_jobs(tmp_path)
+    mets[0].write_text("{not json")
+    with pytest.raises(InputError, match="seed0.json: not valid JSON"):
+        comparison_table("toy", preds, mets)
+
+
+def test_json_is_read_with_its_facts(tmp_path):
+    _, mets = toy_jobs(tmp_path)
+    record = json.loads(mets[2].read_text())
+    assert record["threshold"] == 0.5 and record["epochs"] is None

@@ -1,0 +1,11 @@
+from grnflow.compare import compare
+from grnflow.logging import log_to
+
+with log_to(snakemake.log[0]):
+    compare(
+        dataset=snakemake.wildcards.dataset,
+        predictions=snakemake.input.predictions,
+        job_metrics=snakemake.input.job_metrics,
+        out_metrics=snakemake.output.metrics,
+        out_summary=snakemake.output.summary,
+    )
