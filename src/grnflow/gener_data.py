@@ -1,0 +1,131 @@
+"""GENER's input pipeline: the expression matrix once in memory, pair batches gathered on the fly.
+
+Memory is O(genes x samples + pairs): the float32 matrix is one TensorFlow constant and a pair
+is two int32 row indices; each batch gathers its rows inside the tf.data graph, so no
+(pairs x samples) tensor ever exists.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from grnflow.errors import InputError
+from grnflow.io import read_table
+
+
+def load_expression(path: str | Path) -> tuple[pd.Index, np.ndarray]:
+    """Gene IDs and the genes x samples float32 matrix of a normalized expression table."""
+    table = read_table(path, sep="tab", dtype={"gene": str})
+    if table.columns[0] != "gene":
+        raise InputError(
+            f"{path}: the first column must be `gene` (found {table.columns[0]!r}); "
+            "GENER reads the normalized matrix written by the `normalize` stage"
+        )
+    genes = pd.Index(table["gene"])
+    if genes.has_duplicates:
+        dup = genes[genes.duplicated()].unique()[:3]
+        raise InputError(f"{path}: gene IDs occur twice ({', '.join(dup)}); keep one row per gene")
+    values = table.drop(columns="gene")
+    if values.shape[1] < 2:
+        raise InputError(f"{path}: {values.shape[1]} sample column(s); GENER needs at least 2 samples")
+    try:
+        matrix = values.to_numpy(dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        bad = [c for c in values.columns if not pd.api.types.is_numeric_dtype(values[c])][:3]
+        raise InputError(
+            f"{path}: non-numeric values in sample column(s) {', '.join(map(str, bad))}; "
+            "the normalized matrix must hold numbers only"
+        ) from exc
+    if not np.isfinite(matrix).all():
+        row, col = np.argwhere(~np.isfinite(matrix))[0]
+        raise InputError(
+            f"{path}: missing or infinite value for gene {genes[row]} in sample "
+            f"{values.columns[col]} (line {row + 2}); impute or drop it before normalizing"
+        )
+    return genes, np.ascontiguousarray(matrix)
+
+
+def pair_indices(pairs: pd.DataFrame, genes: pd.Index, pairs_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (int32) of `gene_a` and `gene_b` of every pair in the expression matrix."""
+    ia = genes.get_indexer(pairs["gene_a"])
+    ib = genes.get_indexer(pairs["gene_b"])
+    missing = pd.unique(np.concatenate([pairs["gene_a"].to_numpy()[ia < 0], pairs["gene_b"].to_numpy()[ib < 0]]))
+    if len(missing):
+        raise InputError(
+            f"{pairs_path}: {len(missing)} gene(s) of the pair table are not in the expression "
+            f"matrix (first: {', '.join(map(str, missing[:3]))}); rebuild the pairs from the same "
+            "normalized expression"
+        )
+    return ia.astype(np.int32), ib.astype(np.int32)
+
+
+def pair_targets(pairs: pd.DataFrame, classes: str, pairs_path: str | Path) -> np.ndarray:
+    """Class ids (int32): `label` (0/1) in binary mode, `direction` (0/1/2) in direction mode."""
+    column, allowed = ("label", (0, 1)) if classes == "binary" else ("direction", (0, 1, 2))
+    values = pd.to_numeric(pairs[column], errors="coerce").to_numpy()
+    bad = ~np.isin(values, allowed)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{pairs_path}: line {row + 2}, column `{column}` is {pairs[column].iloc[row]!r}; "
+            f"allowed values are {', '.join(map(str, allowed))}"
+        )
+    return values.astype(np.int32)
+
+
+def epoch_order(n_pairs: int, seed: int, epoch: int) -> np.ndarray:
+    """The training order of one epoch: a permutation that depends only on (seed, epoch).
+
+    Deriving it from the epoch number rather than from a running generator lets a resumed
+    job shuffle exactly like an uninterrupted one without saving generator state.
+    """
+    return np.random.default_rng([seed, epoch]).permutation(n_pairs)
+
+
+class PairBatches:
+    """Batches of `{"a": rows of gene_a, "b": rows of gene_b}` (and class ids) for Keras."""
+
+    def __init__(self, matrix: np.ndarray, threads: int = 2):
+        self.matrix = tf.constant(np.asarray(matrix, dtype=np.float32))
+        self.n_samples = int(matrix.shape[1])
+        self.options = tf.data.Options()
+        self.options.deterministic = True
+        self.options.threading.private_threadpool_size = max(1, threads)
+
+    def dataset(
+        self,
+        ia: np.ndarray,
+        ib: np.ndarray,
+        y: np.ndarray | None = None,
+        batch_size: int = 64,
+        order: np.ndarray | None = None,
+    ) -> tf.data.Dataset:
+        """One pass over the pairs in `order` (default: as given), `batch_size` pairs per batch."""
+        if order is not None:
+            ia, ib = ia[order], ib[order]
+            y = None if y is None else y[order]
+        n = len(ia)
+        columns = [tf.constant(ia, dtype=tf.int32), tf.constant(ib, dtype=tf.int32)]
+        if y is not None:
+            columns.append(tf.constant(y, dtype=tf.int32))
+        matrix = self.matrix
+
+        def batch(i):
+            start = i * batch_size
+            stop = tf.minimum(start + batch_size, n)
+            a = tf.gather(matrix, columns[0][start:stop])
+            b = tf.gather(matrix, columns[1][start:stop])
+            if y is None:
+                return {"a": a, "b": b}
+            return {"a": a, "b": b}, columns[2][start:stop]
+
+        n_batches = -(-n // batch_size)
+        ds = tf.data.Dataset.range(n_batches).map(batch, num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.prefetch(tf.data.AUTOTUNE).with_options(self.options)
+
+
+__all__ = ["load_expression", "pair_indices", "pair_targets", "epoch_order", "PairBatches"]

@@ -1,0 +1,235 @@
+"""GENER: architecture, learning on a synthetic problem, direction mode, kill-and-resume."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from grnflow.errors import InputError  # noqa: E402
+from grnflow.gener import run_gener  # noqa: E402
+from grnflow.gener_data import PairBatches, epoch_order, load_expression, pair_indices  # noqa: E402
+from grnflow.gener_model import build_model  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_problem(folder: Path, n_genes=160, n_regulators=16, n_samples=30, noise=0.8, seed=0, direction=False):
+    """Expression where each non-regulator gene follows one regulator (plus noise), and a pair
+    table in the `pairs` contract format: regulator->target edges vs random non-edges
+    (and, with `direction`, the reversed edges as direction-2 pairs)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n_genes, n_samples))
+    regulator_of = rng.integers(0, n_regulators, size=n_genes)
+    sign = rng.choice([-1.0, 1.0], size=n_genes)
+    for g in range(n_regulators, n_genes):
+        x[g] = sign[g] * np.tanh(1.5 * x[regulator_of[g]]) + noise * rng.normal(size=n_samples)
+    x = (x - x.mean(axis=1, keepdims=True)) / x.std(axis=1, keepdims=True)
+    genes = [f"G{i:03d}" for i in range(n_genes)]
+    expression = pd.DataFrame(x, columns=[f"S{j}" for j in range(n_samples)])
+    expression.insert(0, "gene", genes)
+
+    edges = {(int(regulator_of[g]), g) for g in range(n_regulators, n_genes)}
+    rows = [(r, t, 1, 1) for r, t in sorted(edges)]
+    if direction:
+        rows += [(t, r, 0, 2) for r, t in sorted(edges)]
+    while len(rows) < 4 * len(edges):
+        a, b = (int(v) for v in rng.integers(0, n_genes, size=2))
+        if a != b and (a, b) not in edges and (b, a) not in edges:
+            rows.append((a, b, 0, 0))
+    rows = [rows[i] for i in rng.permutation(len(rows))]
+    n = len(rows)
+    fold = np.where(np.arange(n) < 0.6 * n, "train", np.where(np.arange(n) < 0.8 * n, "val", "test"))
+    pairs = pd.DataFrame(
+        {
+            "gene_a": [genes[r[0]] for r in rows],
+            "gene_b": [genes[r[1]] for r in rows],
+            "label": [r[2] for r in rows],
+            "direction": [r[3] for r in rows],
+            "fold": fold,
+            "pair_class": 2,
+        }
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    expression.to_csv(folder / "expression.tsv", sep="\t", index=False)
+    pairs.to_csv(folder / "pairs.tsv", sep="\t", index=False)
+    return folder / "expression.tsv", folder / "pairs.tsv"
+
+
+def job_paths(folder: Path) -> dict:
+    return dict(
+        out_predictions=folder / "predictions.tsv.gz",
+        out_metrics=folder / "metrics.json",
+        out_model=folder / "model.keras",
+        checkpoint_dir=folder / "checkpoints",
+    )
+
+
+def test_layer_shapes_and_exact_parameter_count():
+    L = 10
+    model = build_model(L)
+    shape = {layer.name: tuple(layer.output.shape) for layer in model.layers}
+    assert shape["stack"] == (None, 2, L, 1)
+    assert shape["conv1"] == (None, 1, L - 1, 16)  # 'valid' 2x2 kernel on the 2 x L image
+    assert shape["conv2"] == (None, 1, L - 1, 8)
+    assert shape["flatten"] == (None, 8 * (L - 1))
+    assert shape["conv_dense"] == (None, 32)
+    assert shape["product"] == (None, L)
+    assert shape["ff_dense2"] == (None, 256)
+    assert shape["fusion"] == (None, 256 + 32)
+    assert shape["classes"] == (None, 2)
+    # By hand: dense = in*out + out, conv = kh*kw*in*out + out, batch norm = 4 per channel.
+    ff = (L * 256 + 256) + 4 * 256 + (256 * 256 + 256) + 4 * 256  # 70,656
+    cnn = (2 * 2 * 1 * 16 + 16) + 4 * 16 + (1 * 1 * 16 * 8 + 8) + 4 * 8  # 312
+    cnn += (8 * (L - 1) * 32 + 32) + 4 * 32  # 2,464
+    head = 288 * 2 + 2
+    assert ff + cnn + head == 74_010
+    assert model.count_params() == 74_010
+    direction = build_model(L, classes="direction")
+    assert tuple(direction.output.shape) == (None, 3)
+    assert direction.count_params() == 74_010 + 289
+
+
+def test_pair_batches_gather_rows_without_materialising(tmp_path):
+    matrix = np.arange(12, dtype=np.float32).reshape(4, 3)
+    ia, ib, y = np.array([0, 3, 2]), np.array([1, 1, 0]), np.array([1, 0, 1])
+    batches = list(PairBatches(matrix).dataset(ia, ib, y, batch_size=2, order=np.array([2, 0, 1])))
+    (x0, y0), (x1, y1) = batches
+    np.testing.assert_array_equal(x0["a"].numpy(), matrix[[2, 0]])
+    np.testing.assert_array_equal(x0["b"].numpy(), matrix[[0, 1]])
+    np.testing.assert_array_equal(y0.numpy(), [1, 1])
+    np.testing.assert_array_equal(x1["a"].numpy(), matrix[[3]])
+    np.testing.assert_array_equal(y1.numpy(), [0])
+    # The shuffle depends on (seed, epoch) only.
+    np.testing.assert_array_equal(epoch_order(50, 3, 7), epoch_order(50, 3, 7))
+    assert not np.array_equal(epoch_order(50, 3, 7), epoch_order(50, 3, 8))
+
+
+def test_bad_inputs_name_the_file_and_the_problem(tmp_path):
+    expr = tmp_path / "expression.tsv"
+    expr.write_text("gene\tS1\tS2\nA\t1.0\t2.0\nB\t0.5\t\n")
+    with pytest.raises(InputError, match=r"expression.tsv: missing or infinite value for gene B in sample S2"):
+        load_expression(expr)
+    expr.write_text("gene\tS1\tS2\nA\t1.0\t2.0\nB\t0.5\t1.0\n")
+    genes, _ = load_expression(expr)
+    pairs = pd.DataFrame({"gene_a": ["A", "C"], "gene_b": ["B", "A"]})
+    with pytest.raises(InputError, match=r"pairs.tsv: 1 gene\(s\) .* not in the expression matrix \(first: C\)"):
+        pair_indices(pairs, genes, "pairs.tsv")
+
+
+def test_learns_a_synthetic_regulation_problem_on_cpu(tmp_path, caplog):
+    expression, pairs = make_problem(tmp_path / "data")
+    out = job_paths(tmp_path / "job")
+    with caplog.at_level(logging.INFO, logger="grnflow"):
+        record = run_gener(
+            expression, pairs, dataset="toy", split="random", seed=0, epochs=8, batch_size=32, **out
+        )
+    assert record["auroc"] > 0.75, record
+    assert record["device"] == "CPU"
+    assert "device: CPU" in caplog.text
+    assert "epoch 1/8: loss" in caplog.text and "val AUROC" in caplog.text
+    metrics = json.loads(out["out_metrics"].read_text())
+    for key in ("dataset", "split", "method", "seed", "auroc", "aupr", "n_pos", "n_neg", "train_seconds",
+                "epochs", "best_epoch", "device", "threshold", "classes"):
+        assert key in metrics, key
+    assert (metrics["method"], metrics["threshold"], metrics["classes"]) == ("gener", 0.5, "binary")
+    assert 1 <= metrics["best_epoch"] <= metrics["epochs"] <= 8
+    ranked = pd.read_csv(out["out_predictions"], sep="\t")
+    assert list(ranked.columns) == ["regulator", "target", "score", "label", "fold", "pair_class"]
+    assert (ranked["fold"] == "test").all() and ranked["score"].is_monotonic_decreasing
+    assert metrics["n_pos"] + metrics["n_neg"] == len(ranked)
+    assert out["out_model"].exists()
+    assert not (out["checkpoint_dir"] / "checkpoint.npz").exists()  # removed once the job is done
+
+
+def test_direction_mode_trains_three_classes(tmp_path):
+    import keras
+
+    expression, pairs = make_problem(tmp_path / "data", direction=True, n_genes=80, n_regulators=8)
+    out = job_paths(tmp_path / "job")
+    record = run_gener(
+        expression, pairs, dataset="toy", split="random", seed=1, epochs=2, batch_size=32,
+        classes="direction", ff_units=[32, 32], **out,
+    )
+    assert record["classes"] == "direction"
+    model = keras.models.load_model(out["out_model"])
+    assert tuple(model.output.shape) == (None, 3)
+    x = np.zeros((4, 30), dtype=np.float32)
+    probabilities = model.predict({"a": x, "b": x}, verbose=0)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    ranked = pd.read_csv(out["out_predictions"], sep="\t")
+    assert ranked["score"].between(0, 1).all() and len(ranked) == record["n_pos"] + record["n_neg"]
+
+
+TRAIN_SCRIPT = """
+import logging, os, signal, sys
+import keras
+from grnflow.gener import run_gener
+
+logging.basicConfig(level=logging.INFO)
+
+kill_epoch = int(sys.argv[2])  # 0-based epoch in which the process SIGKILLs itself; -1: never
+
+
+class Kill(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.epoch == kill_epoch and batch == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+folder = sys.argv[1]
+run_gener(
+    "{expression}", "{pairs}", f"{{folder}}/predictions.tsv.gz", f"{{folder}}/metrics.json",
+    f"{{folder}}/model.keras", f"{{folder}}/checkpoints", dataset="toy", split="random", seed=5,
+    epochs=4, patience=2, batch_size=16, ff_units=[64, 64], callbacks=[Kill()],
+)
+"""
+
+
+def test_kill_and_resume_reproduces_the_uninterrupted_run(tmp_path):
+    expression, pairs = make_problem(tmp_path / "data", n_genes=100, n_regulators=10)
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(TRAIN_SCRIPT.format(expression=expression, pairs=pairs)))
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), PYTHONHASHSEED="0", TF_CPP_MIN_LOG_LEVEL="2")
+
+    def train(folder, kill_epoch):
+        return subprocess.Popen(
+            [sys.executable, str(script), str(folder), str(kill_epoch)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    runs = [train(whole, -1), train(killed, 2)]  # killed in the third epoch, after 2 checkpoints
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert runs[0].returncode == 0, outputs[0]
+    assert runs[1].returncode == -9, outputs[1]
+    assert not (killed / "metrics.json").exists()
+    assert (killed / "checkpoints" / "checkpoint.npz").exists()
+
+    resumed = train(killed, -1)
+    output = resumed.communicate(timeout=300)[0]
+    assert resumed.returncode == 0, output
+    assert "resuming from" in output and "after epoch 2" in output
+
+    def metrics(folder):
+        record = json.loads((folder / "metrics.json").read_text())
+        record.pop("train_seconds")
+        return record
+
+    assert metrics(killed) == metrics(whole)
+    with gzip.open(whole / "predictions.tsv.gz", "rb") as a, gzip.open(killed / "predictions.tsv.gz", "rb") as b:
+        assert a.read() == b.read()
