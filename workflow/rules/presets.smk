@@ -1,0 +1,154 @@
+# Adapters of the dataset presets (config/datasets/*.yaml, docs/datasets.md): they reshape a
+# raw public file into a generic input under results/{dataset}/prepared/, which the preset
+# names as a plain input path. Rule -> workflow/scripts/presets.py -> src/grnflow/presets.py.
+
+from grnflow.errors import InputError
+
+
+def prepared_datasets(key, value):
+    """Selected datasets whose `prepare.<key>` adapter is `value`."""
+    return [
+        ds for ds in DATASETS if dataset_cfg(ds).get("prepare", {}).get(key) == value
+    ]
+
+
+def only(datasets):
+    """Wildcard pattern matching exactly these dataset names (nothing when empty)."""
+    return "|".join(map(re.escape, datasets)) if datasets else "(?!)"
+
+
+def prepare_source(dataset, name, optional=False):
+    """Local or download-cache path of `datasets.<dataset>.prepare.sources.<name>`."""
+    spec = dataset_cfg(dataset).get("prepare", {}).get("sources", {}).get(name)
+    if spec is None:
+        if optional:
+            return []
+        raise InputError(
+            f"config: datasets.{dataset}.prepare.sources.{name} is missing; the adapter "
+            f"selected in datasets.{dataset}.prepare needs it (see docs/datasets.md)"
+        )
+    if source_kind(spec) == "url":
+        return download_path(spec)
+    return spec if isinstance(spec, str) else spec["path"]
+
+
+def check_manual_files():
+    """Stop with the preset's instructions when a file that needs a login is not there yet."""
+    for ds in DATASETS:
+        cfg = dataset_cfg(ds)
+        for key, how in cfg.get("prepare", {}).get("manual", {}).items():
+            spec = cfg["prepare"]["sources"].get(key) or cfg.get("inputs", {}).get(key)
+            if spec is None or source_kind(spec) != "path":
+                continue
+            path = spec if isinstance(spec, str) else spec["path"]
+            if not Path(path).exists():
+                raise InputError(
+                    f"config: datasets.{ds}: input `{key}` is the local file {path}, which does "
+                    f"not exist. It cannot be downloaded automatically: {how} "
+                    f"Then rerun, or point the dataset at your copy with "
+                    f"--config 'datasets={{{ds}: {{...}}}}' (see docs/datasets.md)."
+                )
+
+
+check_manual_files()
+
+
+rule prepare_precise_samples:
+    input:
+        sample_table=lambda wc: prepare_source(wc.dataset, "sample_table"),
+        annotation=lambda wc: dataset_input(wc.dataset, "annotation"),
+    output:
+        "results/{dataset}/prepared/samples.tsv",
+    log:
+        "logs/{dataset}/prepare_precise_samples.log",
+    wildcard_constraints:
+        dataset=only(prepared_datasets("samples", "precise")),
+    conda:
+        "../../envs/data.yaml"
+    params:
+        max_condition_differences=lambda wc: dataset_cfg(wc.dataset)["prepare"][
+            "max_condition_differences"
+        ],
+    script:
+        "../scripts/presets.py"
+
+
+rule prepare_precise_gene_features:
+    input:
+        gene_table=lambda wc: prepare_source(wc.dataset, "gene_table"),
+        tfs="results/{dataset}/data/tfs.txt",
+    output:
+        "results/{dataset}/prepared/gene_features.tsv",
+    log:
+        "logs/{dataset}/prepare_precise_gene_features.log",
+    wildcard_constraints:
+        dataset=only(prepared_datasets("gene_features", "precise")),
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/presets.py"
+
+
+rule prepare_dream4_expression:
+    input:
+        expression=lambda wc: prepare_source(wc.dataset, "expression"),
+    output:
+        expression="results/{dataset}/prepared/expression.tsv",
+        samples="results/{dataset}/prepared/samples.tsv",
+    log:
+        "logs/{dataset}/prepare_dream4_expression.log",
+    wildcard_constraints:
+        dataset=only(prepared_datasets("expression", "dream4")),
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/presets.py"
+
+
+rule prepare_dream5_expression:
+    input:
+        expression=lambda wc: prepare_source(wc.dataset, "expression"),
+        gene_ids=lambda wc: prepare_source(wc.dataset, "gene_ids"),
+    output:
+        "results/{dataset}/prepared/expression.tsv",
+    log:
+        "logs/{dataset}/prepare_dream5_expression.log",
+    wildcard_constraints:
+        dataset=only(prepared_datasets("expression", "dream5")),
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/presets.py"
+
+
+rule prepare_gold_standard:
+    input:
+        gold_standard=lambda wc: prepare_source(wc.dataset, "gold_standard"),
+        gene_ids=lambda wc: prepare_source(wc.dataset, "gene_ids", optional=True),
+    output:
+        "results/{dataset}/prepared/network.tsv",
+    log:
+        "logs/{dataset}/prepare_gold_standard.log",
+    wildcard_constraints:
+        dataset=only(prepared_datasets("network", "dream")),
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../scripts/presets.py"
+
+
+rule prepare_biogrid_network:
+    input:
+        biogrid=lambda wc: prepare_source(wc.dataset, "biogrid"),
+    output:
+        "results/{dataset}/prepared/network.tsv",
+    log:
+        "logs/{dataset}/prepare_biogrid_network.log",
+    wildcard_constraints:
+        dataset=only(prepared_datasets("network", "biogrid")),
+    conda:
+        "../../envs/data.yaml"
+    params:
+        system_type=lambda wc: dataset_cfg(wc.dataset)["prepare"]["biogrid_system_type"],
+    script:
+        "../scripts/presets.py"
