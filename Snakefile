@@ -23,6 +23,7 @@ wildcard_constraints:
 
 
 include: "workflow/rules/download.smk"
+include: "workflow/rules/presets.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/normalize.smk"
 include: "workflow/rules/samples.smk"

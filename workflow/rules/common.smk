@@ -74,7 +74,10 @@ def download_specs():
     """Every URL source of the selected datasets, keyed by its cache path."""
     specs = {}
     for ds in DATASETS:
-        for spec in dataset_cfg(ds).get("inputs", {}).values():
+        cfg = dataset_cfg(ds)
+        sources = [*cfg.get("inputs", {}).values()]
+        sources += cfg.get("prepare", {}).get("sources", {}).values()
+        for spec in sources:
             if source_kind(spec) == "url":
                 specs[download_path(spec)] = spec
     return specs
