@@ -1,1 +1,25 @@
 # Rules of the `gener` stage (see STYLE: rule -> workflow/scripts/gener.py -> src/grnflow/gener.py).
+
+
+rule gener:
+    """Train GENER on one split x seed's train pairs (early stopping on val) and rank its test pairs."""
+    input:
+        expression=data_file("{dataset}", "expression.tsv"),
+        pairs=pairs_file("{dataset}", "{split}", "{seed}"),
+    output:
+        predictions=predictions_file("{dataset}", "gener", "{split}", "{seed}"),
+        metrics=job_metrics_file("{dataset}", "gener", "{split}", "{seed}"),
+        model="results/{dataset}/models/gener/{split}/seed{seed}/model.keras",
+    log:
+        "logs/{dataset}/gener/{split}/seed{seed}.log",
+    conda:
+        "../../envs/gener.yaml"
+    threads: config["gener"]["threads"]
+    resources:
+        gpu=1,
+    params:
+        # Not an output: a killed job finds its per-epoch checkpoint here and resumes.
+        checkpoint_dir="results/{dataset}/checkpoints/gener/{split}/seed{seed}",
+        settings={k: v for k, v in config["gener"].items() if k != "threads"},
+    script:
+        "../scripts/gener.py"
