@@ -1,18 +1,6 @@
 # Rules of the `download` stage (see STYLE: rule -> workflow/scripts/download.py -> src/grnflow/download.py).
 
 
-def download_spec(wildcards):
-    """The `{url, sha256[, member][, member_sha256]}` source cached under this path."""
-    path = f"{DOWNLOAD_CACHE}/{wildcards.sha256}/{wildcards.name}"
-    specs = download_specs()
-    if path not in specs:
-        raise ValueError(
-            f"{path} is not the cache path of any URL source of the selected datasets "
-            f"(known: {', '.join(sorted(specs)) or 'none'})"
-        )
-    return specs[path]
-
-
 # Downloads run on the submitting host: cluster compute nodes often have no internet.
 # `download.*` settings (mirror, retries, timeout) are read from the config in the script,
 # not passed as params, so changing them never re-fetches a verified cache entry.
@@ -28,6 +16,7 @@ rule download:
     conda:
         "../../envs/data.yaml"
     params:
-        spec=download_spec,
+        # The {url, sha256[, member][, member_sha256]} source cached under this path.
+        spec=lambda wc: download_specs()[f"{DOWNLOAD_CACHE}/{wc.sha256}/{wc.name}"],
     script:
         "../scripts/download.py"

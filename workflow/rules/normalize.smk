@@ -1,1 +1,26 @@
 # Rules of the `normalize` stage (see STYLE: rule -> workflow/scripts/normalize.py -> src/grnflow/normalize.py).
+
+
+rule normalize:
+    input:
+        expression=lambda wc: dataset_input(wc.dataset, "expression"),
+        # Only used to catch a transposed matrix (`expression.orientation`).
+        network=lambda wc: dataset_input(wc.dataset, "network"),
+    output:
+        expression="results/{dataset}/data/expression.tsv",
+        qc=report(
+            "results/{dataset}/qc/normalize.png",
+            caption="../report/normalize.rst",
+            category="Data",
+        ),
+    log:
+        "logs/{dataset}/normalize.log",
+    conda:
+        "../../envs/data.yaml"
+    resources:
+        mem_mb=4000,
+    params:
+        expression=lambda wc: dataset_cfg(wc.dataset)["expression"],
+        normalize=lambda wc: dataset_cfg(wc.dataset)["normalize"],
+    script:
+        "../scripts/normalize.py"
