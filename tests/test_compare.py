@@ -126,7 +126,7 @@ def test_comparison_table_rows_columns_and_values(tmp_path):
 def test_summary_mean_and_sample_sd(tmp_path):
     preds, mets = toy_jobs(tmp_path)
     summary = summarize(comparison_table("toy", preds, mets)).set_index("method")
-    assert summary.loc["degree", "n_seeds"] == 2
+    assert summary.loc["degree", "n_seeds"] == 2 and summary.loc["degree", "device"] == "cpu"
     assert summary.loc["degree", "auroc_mean"] == pytest.approx((1 + 1 / 3) / 2)
     assert summary.loc["degree", "auroc_sd"] == pytest.approx((1 - 1 / 3) / math.sqrt(2))
     assert summary.loc["gener", "knockout_pearson_mean"] == pytest.approx(0.5)

@@ -133,7 +133,8 @@ def comparison_table(dataset: str, predictions: list, job_metrics: list) -> pd.D
 def summarize(table: pd.DataFrame) -> pd.DataFrame:
     """Mean and sample sd (ddof 1; NaN with one seed) over seeds per dataset x split x method.
 
-    Seeds where a metric is NaN (e.g. an empty pair class) are left out of its mean and sd.
+    Seeds where a metric is NaN (e.g. an empty pair class) are left out of its mean and sd;
+    `device` lists the devices the seeds ran on.
     """
     numeric = [c for c in table.columns if c not in ID_COLUMNS and c not in ("device", "epochs", "threshold")]
     numeric = [c for c in numeric if pd.api.types.is_numeric_dtype(table[c])]
@@ -141,6 +142,8 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (dataset, split, method), group in groups:
         row = {"dataset": dataset, "split": split, "method": method, "n_seeds": len(group)}
+        if "device" in group:
+            row["device"] = ";".join(sorted(group["device"].dropna().astype(str).unique()))
         for col in numeric:
             values = group[col].to_numpy(dtype=float)
             values = values[~np.isnan(values)]
