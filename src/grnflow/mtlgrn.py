@@ -451,7 +451,7 @@ def train(
     signature = _signature(p, seed, problem)
     state = {
         "epoch": 0,
-        "best_monitor": -math.inf,
+        "best_monitor": [-math.inf, -math.inf],
         "best_val_auroc": math.nan,
         "best_epoch": 0,
         "bad_epochs": 0,
@@ -484,24 +484,27 @@ def train(
         total = sum(weights[t] * losses[t] for t in tasks)
         total.backward()
         optimizer.step()
+        values = {t: losses[t].item() for t in tasks}
+        total_value = total.item()
         model.eval()
         with torch.no_grad():
             z = model.encode(problem.x, problem.edge_index)
             val_auroc = auroc(val_labels, model.link_logits(z, val_a, val_b).cpu().numpy())
         epoch = state["epoch"] + 1
-        # no usable validation AUROC (no val pairs or one class): monitor the training loss
-        monitor = val_auroc if math.isfinite(val_auroc) else -float(total)
+        # validation AUROC first, ties (e.g. a saturated 1.0) broken by the lower training loss;
+        # without usable validation pairs (none, or one class) the training loss alone
+        monitor = [val_auroc if math.isfinite(val_auroc) else -math.inf, -total_value]
         if monitor > state["best_monitor"]:
             state.update(best_monitor=monitor, best_val_auroc=val_auroc, best_epoch=epoch, bad_epochs=0)
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             state["bad_epochs"] += 1
-        record = {"epoch": epoch, **{t: float(losses[t]) for t in tasks}, "total": float(total)}
+        record = {"epoch": epoch, **values, "total": total_value}
         record["val_auroc"] = val_auroc
         state["history"].append(record)
         log.info(
             "epoch %d: %s total %.4f val_auroc %.4f",
-            epoch, " ".join(f"{t} {float(losses[t]):.4f}" for t in tasks), float(total), val_auroc,
+            epoch, " ".join(f"{t} {v:.4f}" for t, v in values.items()), total_value, val_auroc,
         )
         state["epoch"] = epoch
         state["train_seconds"] = seconds_before + time.perf_counter() - start

@@ -1,0 +1,390 @@
+"""MTLGRN: knockout targets, leakage-free message graph, task switches, learning, resume."""
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from grnflow.errors import InputError
+from grnflow.mtlgrn import (
+    MTLGRN,
+    build_problem,
+    compute_losses,
+    holdout_knockouts,
+    knockout_metrics,
+    knockout_targets,
+    message_graph,
+    run_mtlgrn,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+FAST = {"epochs": 60, "patience": 60, "learning_rate": 0.01, "hidden": 8, "heads": 2, "out": 8}
+
+
+# --------------------------------------------------------------------------- a small learnable problem
+
+
+def write_problem(folder: Path, n_genes: int = 60, n_clusters: int = 3, seed: int = 0) -> dict:
+    """Genes in clusters: features = noisy cluster one-hot; edges within clusters; knocking a
+    gene out lowers its cluster mates by 2 (normalized units). Returns the input paths."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    genes = [f"g{i:02d}" for i in range(n_genes)]
+    cluster = np.arange(n_genes) % n_clusters
+    feats = np.eye(n_clusters)[cluster] + rng.normal(0, 0.3, (n_genes, n_clusters))
+    features = pd.DataFrame(feats, columns=[f"pc{i + 1}" for i in range(n_clusters)])
+    features.insert(0, "gene", genes)
+    features.to_csv(folder / "features.tsv", sep="\t", index=False)
+
+    n_wt = 12
+    expr = rng.normal(0, 1, (n_genes, n_wt))
+    ko_genes = genes[:6]
+    cols, rows = [f"wt{i}" for i in range(n_wt)], []
+    sheet = [(c, "", "") for c in cols]
+    for k, g in enumerate(ko_genes):
+        ctrl = [f"wt{(2 * k) % n_wt}", f"wt{(2 * k + 1) % n_wt}"]
+        base = expr[:, [cols.index(c) for c in ctrl]].mean(axis=1)
+        fc = np.where(cluster == cluster[genes.index(g)], -2.0, 0.0) + rng.normal(0, 0.1, n_genes)
+        name = f"ko_{g}"
+        rows.append(base + fc)
+        cols.append(name)
+        sheet.append((name, g, ";".join(ctrl)))
+    expr = np.column_stack([expr, *rows])
+    table = pd.DataFrame(expr, columns=cols)
+    table.insert(0, "gene", genes)
+    table.to_csv(folder / "expression.tsv", sep="\t", index=False)
+    pd.DataFrame(sheet, columns=["sample", "knockout", "controls"]).to_csv(
+        folder / "samples.tsv", sep="\t", index=False
+    )
+
+    a, b = np.triu_indices(n_genes, 1)
+    label = (cluster[a] == cluster[b]).astype(int)
+    pos, neg = np.flatnonzero(label == 1), np.flatnonzero(label == 0)
+    neg = rng.choice(neg, size=len(pos), replace=False)
+    idx = rng.permutation(np.concatenate([pos, neg]))
+    fold = np.array(["train"] * len(idx), dtype=object)
+    n_test, n_val = len(idx) // 5, len(idx) // 10
+    fold[:n_test] = "test"
+    fold[n_test : n_test + n_val] = "val"
+    pairs = pd.DataFrame(
+        {
+            "gene_a": np.array(genes)[a[idx]],
+            "gene_b": np.array(genes)[b[idx]],
+            "label": label[idx],
+            "direction": label[idx],
+            "fold": fold,
+            "pair_class": 2,
+        }
+    )
+    pairs.to_csv(folder / "pairs.tsv", sep="\t", index=False)
+    return {k: folder / f"{k}.tsv" for k in ("features", "expression", "samples", "pairs")}
+
+
+def run_job(paths: dict, out: Path, params: dict, seed: int = 0, checkpoints=True) -> dict:
+    return run_mtlgrn(
+        **paths,
+        out_predictions=out / "pred.tsv.gz",
+        out_metrics=out / "metrics.json",
+        out_model=out / "model.pt",
+        checkpoint_dir=out / "ckpt" if checkpoints else None,
+        dataset="toy",
+        split="random",
+        seed=seed,
+        params=params,
+        threads=1,
+    )
+
+
+def load_problem(paths: dict, heldout=None):
+    from grnflow.features import read_expression
+    from grnflow.mtlgrn import read_samples
+    from grnflow.predictions import read_pairs
+
+    feats = pd.read_csv(paths["features"], sep="\t", dtype={"gene": str}).set_index("gene")
+    expr = read_expression(paths["expression"])
+    ko = knockout_targets(expr, read_samples(paths["samples"]), paths["samples"])
+    held = np.zeros(len(ko), dtype=bool) if heldout is None else heldout
+    return build_problem(feats, expr, read_pairs(paths["pairs"]), ko, held), ko, expr
+
+
+# --------------------------------------------------------------------------- knockout targets
+
+
+def test_knockout_targets_exact_fold_changes(tmp_path):
+    expr = pd.DataFrame(
+        {"c1": [1.0, 2.0, 3.0], "c2": [3.0, 4.0, 5.0], "k1": [0.0, 10.0, 4.0], "k2": [5.0, 0.0, 4.0], "k3": [0.0, 0.0, 0.0]},
+        index=["A", "B", "C"],
+    )
+    sheet = pd.DataFrame(
+        {
+            "sample": ["c1", "c2", "k1", "k2", "k3"],
+            "knockout": ["", "", "A", "B", "Z"],  # Z: not an expression gene -> skipped
+            "controls": ["", "", "c1;c2", "c2", "c1"],
+        }
+    )
+    ko = knockout_targets(expr, sheet)
+    assert ko.samples == ["k1", "k2"]
+    assert ko.knocked_genes == ["A", "B"]
+    assert ko.knocked.tolist() == [0, 1]
+    # k1 vs mean(c1, c2) = (2, 3, 4); k2 vs c2 = (3, 4, 5)
+    np.testing.assert_array_equal(ko.control, [[2.0, 3.0, 4.0], [3.0, 4.0, 5.0]])
+    np.testing.assert_array_equal(ko.target, [[-2.0, 7.0, 0.0], [2.0, -4.0, -1.0]])
+    np.testing.assert_array_equal(ko.mask, [[False, True, True], [True, False, True]])
+
+
+def test_knockout_targets_unknown_control_names_the_sheet(tmp_path):
+    expr = pd.DataFrame({"c1": [1.0], "k1": [0.0]}, index=["A"])
+    sheet = pd.DataFrame({"sample": ["c1", "k1"], "knockout": ["", "A"], "controls": ["", "c1;cX"]})
+    with pytest.raises(InputError, match=r"samples.tsv: line 3: control sample\(s\) cX"):
+        knockout_targets(expr, sheet, "samples.tsv")
+
+
+def test_holdout_by_knocked_gene_seeded():
+    genes = ["A", "A", "B", "C", "C", "D", "E"]
+    held = holdout_knockouts(genes, 0.4, seed=3)
+    assert held.tolist() == holdout_knockouts(genes, 0.4, seed=3).tolist()
+    held_genes = {g for g, h in zip(genes, held) if h}
+    assert len(held_genes) == 2  # round(0.4 * 5)
+    for g in held_genes:  # every experiment of a held-out gene is held out
+        assert all(h for x, h in zip(genes, held) if x == g)
+    assert not holdout_knockouts(["A", "A"], 0.5, seed=0).any()  # one gene: nothing held out
+
+
+def test_knockout_metrics_exact():
+    pred = np.array([[1.5, -2.0, 0.2], [0.0, 0.5, -1.2]])
+    target = np.array([[2.0, -1.0, 0.0], [9.0, 0.0, -3.0]])
+    mask = np.array([[True, True, True], [False, True, True]])
+    m = knockout_metrics(pred, target, mask, threshold=1.0)
+    p, t = pred[mask], target[mask]
+    assert m["knockout_pearson"] == pytest.approx(np.corrcoef(p, t)[0, 1])
+    # directions: pred (up, down, none, none, down) vs target (up, down, none, none, down)
+    assert m["knockout_direction_accuracy"] == 1.0
+    m = knockout_metrics(pred, target, mask, threshold=2.5)
+    # pred all unchanged; target: unchanged except -3 (down) -> 4/5
+    assert m["knockout_direction_accuracy"] == pytest.approx(0.8)
+
+
+# --------------------------------------------------------------------------- graph and losses
+
+
+def test_message_graph_training_positives_only(tmp_path):
+    paths = write_problem(tmp_path)
+    problem, _, _ = load_problem(paths)
+    pairs = pd.read_csv(paths["pairs"], sep="\t")
+    genes = pd.read_csv(paths["features"], sep="\t")["gene"].tolist()
+    pos = {g: i for i, g in enumerate(genes)}
+    edges = {tuple(e) for e in problem.edge_index.T.tolist()}
+    as_edge = lambda r: (pos[r.gene_a], pos[r.gene_b])  # noqa: E731
+    train_pos = {as_edge(r) for r in pairs[(pairs.fold == "train") & (pairs.label == 1)].itertuples()}
+    expected = train_pos | {(b, a) for a, b in train_pos}
+    assert edges == expected
+    for fold in ("val", "test"):
+        held = pairs[(pairs.fold == fold) & (pairs.label == 1)]
+        assert len(held) > 0
+        for r in held.itertuples():
+            a, b = as_edge(r)
+            assert (a, b) not in edges and (b, a) not in edges
+
+
+def test_message_graph_drops_self_loops_and_duplicates():
+    edge_index = message_graph(np.array([0, 1, 2, 3, 0]), np.array([1, 0, 2, 1, 1]), np.array([1, 1, 1, 0, 1]))
+    assert edge_index.T.tolist() == [[0, 1], [1, 0]]
+
+
+@pytest.mark.parametrize(
+    "tasks",
+    [
+        ["link", "knockout", "reconstruction"],
+        ["link"],
+        ["knockout"],
+        ["reconstruction"],
+        ["link", "reconstruction"],
+    ],
+)
+def test_each_task_switches_its_loss_term(tmp_path, tasks):
+    paths = write_problem(tmp_path, n_genes=30)
+    problem, _, _ = load_problem(paths)
+    torch.manual_seed(0)
+    model = MTLGRN(problem.x.shape[1], problem.expression.shape[1], hidden=4, heads=2, out=4)
+    losses = compute_losses(model, problem, tasks)
+    assert sorted(losses) == sorted(tasks)
+    for t in tasks:
+        assert losses[t].ndim == 0 and float(losses[t]) > 0
+    # a task's gradient reaches only through its loss: the knockout head is untouched without it
+    sum(losses.values()).backward()
+    ko_grad = model.ko_out.weight.grad
+    assert (ko_grad is not None and ko_grad.abs().sum() > 0) == ("knockout" in tasks)
+    recon_grad = model.recon.weight.grad
+    assert (recon_grad is not None and recon_grad.abs().sum() > 0) == ("reconstruction" in tasks)
+
+
+def test_link_loss_is_bce_on_raw_logits(tmp_path):
+    paths = write_problem(tmp_path, n_genes=30)
+    problem, _, _ = load_problem(paths)
+    torch.manual_seed(0)
+    model = MTLGRN(problem.x.shape[1], problem.expression.shape[1], hidden=4, heads=2, out=4)
+    model.eval()
+    loss = compute_losses(model, problem, ["link"])["link"]
+    z = model.encode(problem.x, problem.edge_index)
+    a, b, y = problem.train
+    logits = (z[a] * z[b]).sum(-1)
+    p = torch.sigmoid(logits)
+    manual = -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+    assert float(loss) == pytest.approx(float(manual), rel=1e-5)
+
+
+def test_heldout_knockout_samples_leave_reconstruction_targets(tmp_path):
+    paths = write_problem(tmp_path, n_genes=30)
+    _, ko, expr = load_problem(paths)
+    held = holdout_knockouts(ko.knocked_genes, 0.34, seed=1)
+    problem, _, _ = load_problem(paths, heldout=held)
+    assert problem.expression.shape[1] == expr.shape[1] - held.sum()
+    assert problem.ko_heldout["target"].shape[0] == held.sum()
+    assert problem.ko_train["target"].shape[0] == len(ko) - held.sum()
+
+
+def test_no_knockouts_switch_the_task_off(tmp_path, caplog):
+    paths = write_problem(tmp_path, n_genes=30)
+    sheet = pd.read_csv(paths["samples"], sep="\t", keep_default_na=False)
+    sheet["knockout"] = ""
+    sheet["controls"] = ""
+    sheet.to_csv(paths["samples"], sep="\t", index=False)
+    with caplog.at_level(logging.INFO):
+        record = run_job(paths, tmp_path / "out", {**FAST, "epochs": 3}, checkpoints=False)
+    assert "task knockout: off" in caplog.text
+    assert record["tasks"] == ["link", "reconstruction"]
+    assert record["knockout_pearson"] is None and record["knockout_n_heldout"] == 0
+
+
+# --------------------------------------------------------------------------- learning, device, outputs
+
+
+def test_learns_small_problem_and_logs_cpu(tmp_path, caplog):
+    paths = write_problem(tmp_path)
+    out = tmp_path / "out"
+    with caplog.at_level(logging.INFO):
+        record = run_job(paths, out, FAST)
+    assert "device: cpu" in caplog.text
+    assert "epoch 1: link" in caplog.text and "val_auroc" in caplog.text
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["device"] == "cpu" and metrics["method"] == "mtlgrn"
+    assert metrics["tasks"] == ["link", "knockout", "reconstruction"]
+    assert metrics["auroc"] > 0.85, metrics
+    assert metrics["knockout_n_heldout"] == 1  # round(0.2 * 6 knocked genes), one experiment each
+    assert metrics["knockout_pearson"] > 0.5, metrics
+    assert 1 <= metrics["best_epoch"] <= metrics["epochs"] <= FAST["epochs"]
+    pred = pd.read_csv(out / "pred.tsv.gz", sep="\t")
+    pairs = pd.read_csv(paths["pairs"], sep="\t")
+    assert len(pred) == (pairs.fold == "test").sum()
+    assert pred["score"].is_monotonic_decreasing
+    assert pred["score"].between(0, 1).all()
+    state = torch.load(out / "model.pt", weights_only=True)
+    assert "conv1.lin.weight" in state or any(k.startswith("conv1.") for k in state)
+    assert record["auroc"] == metrics["auroc"]
+
+
+def test_bilinear_decoder_is_directed(tmp_path):
+    paths = write_problem(tmp_path, n_genes=30)
+    problem, _, _ = load_problem(paths)
+    torch.manual_seed(0)
+    model = MTLGRN(problem.x.shape[1], problem.expression.shape[1], hidden=4, heads=2, out=4, decoder="bilinear")
+    with torch.no_grad():
+        model.bilinear.add_(torch.randn(4, 4))
+        z = torch.randn(5, 4)
+        ab = model.link_logits(z, torch.tensor([0]), torch.tensor([1]))
+        ba = model.link_logits(z, torch.tensor([1]), torch.tensor([0]))
+    assert float(ab) != pytest.approx(float(ba))
+
+
+# --------------------------------------------------------------------------- kill and resume
+
+CHILD = textwrap.dedent(
+    """
+    import json, logging, sys, time
+    logging.basicConfig(level=logging.INFO)
+    from pathlib import Path
+    sys.path.insert(0, {tests!r})
+    import grnflow.mtlgrn as m
+    from test_mtlgrn import run_job
+    paths = json.loads(sys.argv[1]); out = Path(sys.argv[2]); slow = sys.argv[3] == "slow"
+    params = json.loads(sys.argv[4])
+    if slow:  # give the parent time to kill us between epochs
+        save = m._save
+        def slow_save(obj, path):
+            save(obj, path)
+            time.sleep(0.3)
+        m._save = slow_save
+    run_job({{k: Path(v) for k, v in paths.items()}}, out, params)
+    """
+)
+
+
+def _child(script, paths, out, mode, params):
+    args = [sys.executable, str(script), json.dumps({k: str(v) for k, v in paths.items()}), str(out), mode]
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    return subprocess.Popen([*args, json.dumps(params)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.mark.slow  # two subprocesses that import torch: ~25 s on a loaded 2-core box
+def test_kill_and_resume_gives_identical_metrics(tmp_path):
+    paths = write_problem(tmp_path / "data", n_genes=30)
+    params = {**FAST, "epochs": 25, "patience": 25}
+    script = tmp_path / "child.py"
+    script.write_text(CHILD.format(tests=str(REPO / "tests")))
+
+    killed = tmp_path / "killed"
+    proc = _child(script, paths, killed, "slow", params)
+    ckpt = killed / "ckpt" / "last.pt"
+    deadline = time.time() + 120
+    epoch = 0
+    while time.time() < deadline and proc.poll() is None:
+        if ckpt.exists():
+            epoch = torch.load(ckpt, weights_only=True)["state"]["epoch"]
+            if epoch >= 5:
+                break
+        time.sleep(0.05)
+    assert proc.poll() is None, f"child ended before it could be killed:\n{proc.stdout.read()}"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (killed / "metrics.json").exists()
+    stopped_at = torch.load(ckpt, weights_only=True)["state"]["epoch"]
+    assert 5 <= stopped_at < params["epochs"]
+
+    resumed = _child(script, paths, killed, "fast", params)
+    log_resumed, _ = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, log_resumed
+    assert f"resuming from {ckpt} after epoch {stopped_at}" in log_resumed
+
+    whole = tmp_path / "whole"  # uninterrupted, in this process (same threads, same seed)
+    run_job(paths, whole, params)
+
+    a = json.loads((killed / "metrics.json").read_text())
+    b = json.loads((whole / "metrics.json").read_text())
+    for d in (a, b):
+        d.pop("train_seconds")
+    assert a == b
+    assert (killed / "pred.tsv.gz").read_bytes() == (whole / "pred.tsv.gz").read_bytes()
+    sa = torch.load(killed / "model.pt", weights_only=True)
+    sb = torch.load(whole / "model.pt", weights_only=True)
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_stale_checkpoint_of_other_config_is_ignored(tmp_path, caplog):
+    paths = write_problem(tmp_path / "data", n_genes=30)
+    out = tmp_path / "out"
+    run_job(paths, out, {**FAST, "epochs": 3})
+    with caplog.at_level(logging.INFO):
+        record = run_job(paths, out, {**FAST, "epochs": 4})
+    assert "ignoring checkpoint" in caplog.text
+    assert record["epochs"] == 4
