@@ -321,6 +321,17 @@ def test_file_url(tmp_path):
         fetch((tmp_path / "absent.tsv").as_uri(), sha(BODY), tmp_path / "c2" / "absent.tsv", **FAST)
 
 
+@pytest.mark.shared_data
+def test_real_mirror_gzipped_official_file(shared_data, server, tmp_path):
+    """The shared data folder holds PRECISE's official log_tpm.csv gzipped: a mirror hit."""
+    official_sha = "278c4e87539fcb85dc480c7899bee2fb00f840cab72c11a86b8c164e59dc2170"
+    url = server.route("/pymodulon/data/ecoli/log_tpm.csv", ("status", 500))
+    dest = tmp_path / official_sha / "log_tpm.csv"
+    fetch(url, official_sha, dest, mirror=shared_data, **FAST)
+    assert server.hits["/pymodulon/data/ecoli/log_tpm.csv"] == 0
+    assert dest.stat().st_size == 18_276_247
+
+
 # --- the real rule -----------------------------------------------------------------------
 
 
