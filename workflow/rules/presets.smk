@@ -45,8 +45,9 @@ def check_manual_files():
                 raise InputError(
                     f"config: datasets.{ds}: input `{key}` is the local file {path}, which does "
                     f"not exist. It cannot be downloaded automatically: {how} "
-                    f"Then rerun, or point the dataset at your copy with "
-                    f"--config 'datasets={{{ds}: {{...}}}}' (see docs/datasets.md)."
+                    f"Then rerun, or set the path of your copy in "
+                    f"datasets.{ds}.{'prepare.sources' if key in cfg['prepare']['sources'] else 'inputs'}.{key} "
+                    "(docs/datasets.md)."
                 )
 
 
