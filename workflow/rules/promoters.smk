@@ -1,1 +1,22 @@
 # Rules of the `promoters` stage (see STYLE: rule -> workflow/scripts/promoters.py -> src/grnflow/promoters.py).
+
+
+rule promoters:
+    input:
+        genome=lambda wc: dataset_input(wc.dataset, "genome"),
+        annotation=lambda wc: dataset_input(wc.dataset, "annotation"),
+        expression="results/{dataset}/data/expression.tsv",
+    output:
+        fasta="results/{dataset}/data/promoters.fa",
+        missing="results/{dataset}/data/promoters.missing.tsv",
+    log:
+        "logs/{dataset}/promoters.log",
+    conda:
+        "../../envs/data.yaml"
+    resources:
+        mem_mb=4000,
+    params:
+        window=lambda wc: dataset_cfg(wc.dataset)["promoter"],
+        annotation=lambda wc: dataset_cfg(wc.dataset)["annotation"],
+    script:
+        "../scripts/promoters.py"

@@ -1,0 +1,361 @@
+"""Labelled gene pairs for training and evaluation, split in one of three regimes.
+
+Output columns (docs/ARCHITECTURE.md): `gene_a gene_b label direction fold pair_class`.
+
+- Positives: every reference edge regulator -> target, as gene_a = regulator, gene_b = target,
+  label 1, direction 1 (the orientation is never flipped: the table says what the reference
+  says; a direction-aware consumer may swap a/b itself and use class 2).
+- Negatives: sampled non-edges, label 0; `round(negative_ratio x positives)` per fold. gene_a is
+  a TF or network regulator when `tf_only`. A negative is never a reference edge; with
+  `directed: false` it is not one in the reverse orientation either, and an unordered pair
+  occurs once in the whole table. With `directed: true` the reverse of an edge (b -> a for an
+  edge a -> b) may be drawn as a negative: direction 2. Other negatives: direction 0.
+  `uniform` draws gene_a and gene_b uniformly from the fold's pools; `degree_matched` draws
+  gene_a with probability proportional to its out-degree and gene_b proportional to its
+  in-degree among the fold's positives, so a gene's share among negatives matches its share
+  among positives and node degree alone no longer separates the classes (the hub shortcut).
+- Splits: `random` (pairs at random; the two orientations of a gene pair stay in one fold),
+  `tf_holdout` (gene_a candidates partitioned: a val/test pair's gene_a is never gene_a of a
+  training pair), `gene_disjoint` (all genes partitioned; a val/test pair has both genes in its
+  own partition; edges across partitions are dropped, and partition sizes are proportional to
+  the square root of the fold fractions so that the kept edges follow the fractions).
+  Partitions are the best of several random draws (closest positive fractions to the config).
+  Each fold's negatives are drawn inside that fold's genes, so the invariants hold for them too.
+- pair_class: train pairs 2; val/test pairs: how many of the two genes occur in any train pair.
+
+Reproducible: numpy `default_rng([seed, crc32(split)])`; the table is sorted by fold (train,
+val, test), label (positives first), then gene order of the expression matrix.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from grnflow.errors import InputError
+from grnflow.io import read_gene_list, read_table, write_tsv
+from grnflow.promoters import expression_genes
+
+log = logging.getLogger(__name__)
+
+FOLDS = ("train", "val", "test")
+SPLITS = ("random", "tf_holdout", "gene_disjoint")
+PAIR_COLUMNS = ["gene_a", "gene_b", "label", "direction", "fold", "pair_class"]
+# Negatives are drawn by rejection sampling; when a fold needs more than a quarter of its
+# candidate pairs (dense or tiny networks), by enumerating candidates (at most this many).
+ENUMERATE_LIMIT = 50_000_000
+PARTITION_DRAWS = 32
+
+
+def split_rng(seed: int, split: str) -> np.random.Generator:
+    """The generator of one (split, seed) job: independent across splits, stable across runs."""
+    return np.random.default_rng([int(seed), zlib.crc32(split.encode())])
+
+
+def _unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (sort-based: numpy's hash-based np.unique is slow on pair keys)."""
+    values = np.sort(values)
+    return values[np.concatenate([[True], values[1:] != values[:-1]])] if values.size else values
+
+
+def _isin_sorted(values: np.ndarray, sorted_set: np.ndarray | list[np.ndarray]) -> np.ndarray:
+    """Whether each value is in the sorted array(s) `sorted_set`."""
+    if isinstance(sorted_set, list):
+        found = np.zeros(values.shape, dtype=bool)
+        for part in sorted_set:
+            found |= _isin_sorted(values, part)
+        return found
+    if sorted_set.size == 0:
+        return np.zeros(values.shape, dtype=bool)
+    idx = np.minimum(np.searchsorted(sorted_set, values), sorted_set.size - 1)
+    return sorted_set[idx] == values
+
+
+def _partition(
+    rng: np.random.Generator, n_items: int, probs: np.ndarray, score, draws: int = PARTITION_DRAWS
+) -> np.ndarray:
+    """Assign items to folds at random with `probs`; keep the best of `draws` by `score`."""
+    u = rng.random((draws, n_items))
+    groups = np.searchsorted(np.cumsum(probs)[:-1], u, side="right").astype(np.int8)
+    return groups[int(np.argmin(score(groups)))]
+
+
+def _fraction_score(counts: np.ndarray, fractions: np.ndarray) -> np.ndarray:
+    """Distance of per-fold positive counts (draws x 3) to the wanted fractions; empty folds cost."""
+    total = np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    score = np.abs(counts / total - fractions).sum(axis=1)
+    score += 10.0 * ((counts[:, 0] == 0) | (counts[:, 2] == 0))
+    score += 1.0 * ((counts[:, 1] == 0) & (fractions[1] > 0))
+    return score
+
+
+def _sample(
+    rng: np.random.Generator,
+    pool_a: np.ndarray,
+    pool_b: np.ndarray,
+    n: int,
+    n_genes: int,
+    forbidden: list[np.ndarray],
+    directed: bool,
+    weight_a: np.ndarray | None = None,
+    weight_b: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Up to `n` distinct pairs (a in pool_a, b in pool_b, a != b) whose key is not forbidden.
+
+    Keys are a * n_genes + b; `forbidden` is a list of sorted key arrays. Undirected: no two chosen pairs share
+    their unordered genes. Weights (None: uniform) make a pair's chance proportional to
+    weight_a[a] * weight_b[b].
+    """
+    if weight_a is not None:
+        pool_a, weight_a = pool_a[weight_a > 0], weight_a[weight_a > 0]
+        pool_b, weight_b = pool_b[weight_b > 0], weight_b[weight_b > 0]
+    empty = np.array([], dtype=np.int64)
+    if n <= 0 or pool_a.size == 0 or pool_b.size == 0:
+        return empty, empty
+    capacity = pool_a.size * pool_b.size
+    if n < capacity // 4 or capacity > ENUMERATE_LIMIT:
+        chosen = _sample_rejection(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weight_a, weight_b)
+        if chosen is not None:
+            return chosen // n_genes, chosen % n_genes
+    return _sample_enumerate(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weight_a, weight_b)
+
+
+def _ukey(keys: np.ndarray, n_genes: int) -> np.ndarray:
+    a, b = keys // n_genes, keys % n_genes
+    return np.minimum(a, b) * n_genes + np.maximum(a, b)
+
+
+def _sample_rejection(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weight_a, weight_b):
+    pa = None if weight_a is None else weight_a / weight_a.sum()
+    pb = None if weight_b is None else weight_b / weight_b.sum()
+    chosen = np.array([], dtype=np.int64)
+    rate = 1.0
+    for _ in range(30):
+        need = n - chosen.size
+        if need <= 0:
+            break
+        m = int(need / max(rate, 0.05) * 1.2) + 64
+        a = rng.choice(pool_a, size=m, p=pa)
+        b = rng.choice(pool_b, size=m, p=pb)
+        keys = a.astype(np.int64) * n_genes + b
+        ok = (a != b) & ~_isin_sorted(keys, forbidden)
+        keys = keys[ok]
+        dedup = keys if directed else _ukey(keys, n_genes)
+        seen = np.sort(chosen if directed else _ukey(chosen, n_genes))
+        fresh = ~_isin_sorted(dedup, seen)
+        keys, dedup = keys[fresh], dedup[fresh]
+        _, first = np.unique(dedup, return_index=True)
+        keys = keys[np.sort(first)]
+        rate = max(keys.size / m, 1e-3)
+        chosen = np.concatenate([chosen, keys[:need]])
+    return chosen if chosen.size >= n else None
+
+
+def _sample_enumerate(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weight_a, weight_b):
+    a = np.repeat(pool_a.astype(np.int64), pool_b.size)
+    b = np.tile(pool_b.astype(np.int64), pool_a.size)
+    keys = a * n_genes + b
+    ok = (a != b) & ~_isin_sorted(keys, forbidden)
+    keys = keys[ok]
+    # Weighted sampling without replacement (exponential races): smallest -log(u) / w wins.
+    race = rng.exponential(size=keys.size)
+    if weight_a is not None:
+        wa = np.repeat(weight_a, pool_b.size)[ok]
+        wb = np.tile(weight_b, pool_a.size)[ok]
+        race = race / (wa * wb)
+    order = np.argsort(race, kind="stable")
+    keys = keys[order]
+    if not directed:
+        _, first = np.unique(_ukey(keys, n_genes), return_index=True)
+        keys = keys[np.sort(first)]
+    keys = keys[:n]
+    return keys // n_genes, keys % n_genes
+
+
+def make_pairs(
+    genes: Sequence[str],
+    regulators: Sequence[str],
+    targets: Sequence[str],
+    tfs: Sequence[str],
+    split: str,
+    seed: int,
+    negative_ratio: float = 1.0,
+    negatives: str = "uniform",
+    tf_only: bool = True,
+    directed: bool = False,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.2,
+) -> pd.DataFrame:
+    """The pair table of one split regime and seed (see the module docstring)."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; one of {', '.join(SPLITS)}")
+    if negatives not in ("uniform", "degree_matched"):
+        raise ValueError(f"unknown negatives {negatives!r}")
+    fractions = np.array([1.0 - val_fraction - test_fraction, val_fraction, test_fraction])
+    if fractions[0] <= 0:
+        raise InputError(f"pairs: val_fraction + test_fraction ({val_fraction} + {test_fraction}) must be < 1")
+    rng = split_rng(seed, split)
+    gene_index = pd.Index(genes)
+    n_genes = len(gene_index)
+    reg = gene_index.get_indexer(list(regulators)).astype(np.int64)
+    tgt = gene_index.get_indexer(list(targets)).astype(np.int64)
+    tf = gene_index.get_indexer(list(tfs))
+    tf = tf[tf >= 0].astype(np.int64)
+    edge_keys = _unique(reg * n_genes + tgt)
+    forbidden = _unique(np.concatenate([edge_keys, edge_keys % n_genes * n_genes + edge_keys // n_genes])
+                          if not directed else edge_keys)
+    pool_a = _unique(np.concatenate([tf, reg])) if tf_only else np.arange(n_genes, dtype=np.int64)
+    all_genes = np.arange(n_genes, dtype=np.int64)
+
+    # Fold of every positive (-1: dropped) and gene pools of every fold.
+    if split == "random":
+        pos_fold = _random_folds(rng, reg, tgt, n_genes, fractions)
+        pools = [(pool_a, all_genes)] * 3
+    elif split == "tf_holdout":
+        outdeg = np.bincount(reg, minlength=n_genes)[pool_a]
+
+        def score(groups):
+            offset = groups + 3 * np.arange(groups.shape[0])[:, None]
+            counts = np.bincount(offset.ravel(), weights=np.tile(outdeg, groups.shape[0]),
+                                 minlength=3 * groups.shape[0]).reshape(-1, 3)
+            return _fraction_score(counts, fractions)
+
+        group = np.full(n_genes, -1, dtype=np.int64)
+        group[pool_a] = _partition(rng, pool_a.size, fractions, score)
+        pos_fold = group[reg]
+        pools = [(pool_a[group[pool_a] == f], all_genes) for f in range(3)]
+    else:
+        gene_probs = np.sqrt(fractions) / np.sqrt(fractions).sum()
+        draws = int(np.clip(20_000_000 // max(reg.size, 1), 4, PARTITION_DRAWS))
+
+        def score(groups):
+            ga, gb = groups[:, reg], groups[:, tgt]
+            same = ga == gb
+            counts = np.stack([((ga == f) & same).sum(axis=1) for f in range(3)], axis=1)
+            return _fraction_score(counts, fractions)
+
+        group = _partition(rng, n_genes, gene_probs, score, draws).astype(np.int64)
+        pos_fold = np.where(group[reg] == group[tgt], group[reg], -1)
+        pools = [(pool_a[group[pool_a] == f], all_genes[group == f]) for f in range(3)]
+        log.info("gene_disjoint: genes per fold %s; %d of %d edges cross folds and are left out",
+                 np.bincount(group, minlength=3).tolist(), int((pos_fold < 0).sum()), reg.size)
+
+    n_pos = np.bincount(pos_fold[pos_fold >= 0], minlength=3)
+    if n_pos[0] == 0 or n_pos[2] == 0:
+        raise InputError(
+            f"pairs: split {split} leaves the {'train' if n_pos[0] == 0 else 'test'} fold without "
+            f"positive pairs (positives per fold train/val/test: {n_pos.tolist()}); the reference "
+            "network is too small for this split: use more edges or other val/test fractions"
+        )
+    if n_pos[1] == 0 and val_fraction > 0:
+        log.warning("split %s: the val fold has no positive pair", split)
+
+    # Negatives, fold by fold, inside the fold's pools.
+    neg_a, neg_b, neg_fold = [], [], []
+    chosen = np.array([], dtype=np.int64)
+    chosen_fold = np.array([], dtype=np.int64)
+    pos_keys = reg * n_genes + tgt
+    for f in range(3):
+        quota = int(round(negative_ratio * n_pos[f]))
+        other = pos_fold != f
+        # Reverses of pairs already placed in other folds are off limits (no cross-fold twin).
+        placed = np.concatenate([pos_keys[other], chosen[chosen_fold != f]])
+        rev = placed % n_genes * n_genes + placed // n_genes
+        extra = [chosen, rev] if directed else [chosen, chosen % n_genes * n_genes + chosen // n_genes, rev]
+        fold_forbidden = [forbidden, _unique(np.concatenate(extra))]
+        weights = (None, None)
+        if negatives == "degree_matched":
+            in_fold = pos_fold == f
+            out_deg = np.bincount(reg[in_fold], minlength=n_genes).astype(float)
+            in_deg = np.bincount(tgt[in_fold], minlength=n_genes).astype(float)
+            weights = (out_deg[pools[f][0]], in_deg[pools[f][1]])
+        a, b = _sample(rng, pools[f][0], pools[f][1], quota, n_genes, fold_forbidden, directed, *weights)
+        if a.size < quota:
+            log.warning("split %s, fold %s: only %d negatives available of %d wanted (ratio %.3g)",
+                        split, FOLDS[f], a.size, quota, negative_ratio)
+        neg_a.append(a)
+        neg_b.append(b)
+        neg_fold.append(np.full(a.size, f, dtype=np.int64))
+        chosen = np.concatenate([chosen, a * n_genes + b])
+        chosen_fold = np.concatenate([chosen_fold, neg_fold[-1]])
+
+    keep = pos_fold >= 0
+    a = np.concatenate([reg[keep], *neg_a])
+    b = np.concatenate([tgt[keep], *neg_b])
+    fold = np.concatenate([pos_fold[keep], *neg_fold])
+    label = np.concatenate([np.ones(keep.sum(), np.int64), np.zeros(a.size - keep.sum(), np.int64)])
+    direction = np.where(label == 1, 1, np.where(_isin_sorted(b * n_genes + a, edge_keys), 2, 0))
+    in_train = np.zeros(n_genes, dtype=np.int64)
+    in_train[a[fold == 0]] = 1
+    in_train[b[fold == 0]] = 1
+    pair_class = np.where(fold == 0, 2, in_train[a] + in_train[b])
+    order = np.argsort(((fold * 2 + (1 - label)) * n_genes + a) * n_genes + b)
+    names = gene_index.to_numpy()
+    table = pd.DataFrame({
+        "gene_a": names[a[order]],
+        "gene_b": names[b[order]],
+        "label": label[order],
+        "direction": direction[order],
+        "fold": np.asarray(FOLDS)[fold[order]],
+        "pair_class": pair_class[order],
+    })
+    _log_summary(fold, label, pair_class, split, seed)
+    return table
+
+
+def _random_folds(rng, reg, tgt, n_genes, fractions) -> np.ndarray:
+    """Folds of positives at random; both orientations of a gene pair share a fold."""
+    ukey = np.minimum(reg, tgt) * n_genes + np.maximum(reg, tgt)
+    _, inverse, sizes = np.unique(ukey, return_inverse=True, return_counts=True)
+    order = rng.permutation(sizes.size)
+    starts = np.empty(sizes.size, dtype=np.int64)
+    starts[order] = np.cumsum(sizes[order]) - sizes[order]
+    bounds = np.round(np.cumsum(fractions)[:-1] * reg.size)
+    return np.searchsorted(bounds, starts, side="right")[inverse].astype(np.int64)
+
+
+def _log_summary(fold: np.ndarray, label: np.ndarray, pair_class: np.ndarray, split: str, seed: int) -> None:
+    for f, name in enumerate(FOLDS):
+        here = fold == f
+        classes = np.bincount(pair_class[here], minlength=3)
+        log.info("split %s seed %d %s: %d positives, %d negatives, pair classes 2/1/0: %s", split, seed,
+                 name, int(label[here].sum()), int((label[here] == 0).sum()), classes[::-1].tolist())
+
+
+def build_pairs(
+    network: str | Path,
+    tfs: str | Path,
+    expression: str | Path,
+    out: str | Path,
+    split: str,
+    seed: int,
+    **settings,
+) -> pd.DataFrame:
+    """Read network.tsv, tfs.txt and the expression genes; write the pair table of (split, seed)."""
+    genes = expression_genes(expression)
+    edges = read_table(network, sep="tab", dtype={"regulator": str, "target": str})
+    if edges.empty:
+        raise InputError(f"{network}: the reference network has no edges")
+    missing = [c for c in ("regulator", "target") if c not in edges.columns]
+    if missing:
+        raise InputError(f"{network}: lacks column(s) {', '.join(missing)} (expected `regulator target sign`)")
+    known = pd.Index(genes)
+    absent = pd.unique(pd.concat([edges["regulator"], edges["target"]])[
+        ~pd.concat([edges["regulator"], edges["target"]]).isin(known)])
+    if len(absent):
+        raise InputError(
+            f"{network}: {len(absent)} gene(s) are not in {expression} (e.g. {', '.join(map(str, absent[:5]))}); "
+            "the network stage should have removed them: rerun it (`snakemake --forcerun network`)"
+        )
+    tf_list = read_gene_list(tfs) if Path(tfs).stat().st_size else []
+    table = make_pairs(genes, edges["regulator"], edges["target"], tf_list, split, int(seed), **settings)
+    write_tsv(table, out)
+    return table
+
+
+__all__ = ["make_pairs", "build_pairs", "split_rng", "FOLDS", "SPLITS", "PAIR_COLUMNS"]

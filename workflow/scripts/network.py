@@ -1,0 +1,18 @@
+"""Adapter: clean the reference network of one dataset (see grnflow.network)."""
+
+from grnflow.logging import log_to
+from grnflow.network import build_network
+
+with log_to(snakemake.log[0]):
+    build_network(
+        network=snakemake.input.network,
+        expression=snakemake.input.expression,
+        out_network=snakemake.output.network,
+        out_tfs=snakemake.output.tfs,
+        out_dropped=snakemake.output.dropped,
+        tfs=snakemake.input.tfs or None,
+        annotation=snakemake.input.annotation or None,
+        synthetic=snakemake.params.synthetic,
+        **snakemake.params.network,
+        **snakemake.params.annotation,
+    )

@@ -1,0 +1,15 @@
+"""Adapter: build the labelled pair table of one split regime and seed (see grnflow.pairs)."""
+
+from grnflow.logging import log_to
+from grnflow.pairs import build_pairs
+
+with log_to(snakemake.log[0]):
+    build_pairs(
+        network=snakemake.input.network,
+        tfs=snakemake.input.tfs,
+        expression=snakemake.input.expression,
+        out=snakemake.output.pairs,
+        split=snakemake.wildcards.split,
+        seed=int(snakemake.wildcards.seed),
+        **snakemake.params.pairs,
+    )

@@ -1,0 +1,15 @@
+"""Adapter: extract the promoter window of every expression gene (see grnflow.promoters)."""
+
+from grnflow.logging import log_to
+from grnflow.promoters import extract_promoters
+
+with log_to(snakemake.log[0]):
+    extract_promoters(
+        genome=snakemake.input.genome or None,
+        annotation=snakemake.input.annotation or None,
+        expression=snakemake.input.expression,
+        out_fasta=snakemake.output.fasta,
+        out_missing=snakemake.output.missing,
+        **snakemake.params.window,
+        **snakemake.params.annotation,
+    )
