@@ -15,6 +15,7 @@ import http.client
 import logging
 import os
 import posixpath
+import ssl
 import stat
 import tarfile
 import tempfile
@@ -179,7 +180,14 @@ def _from_mirror(mirror, name: str, sha256: str, out: Path) -> Path | None:
 
 # --- network -----------------------------------------------------------------------------
 
-PERMANENT_OS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+# Retrying cannot fix these (a wrong file:// path, a certificate the host does not trust).
+PERMANENT_OS_ERRORS = (
+    FileNotFoundError,
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+    ssl.SSLCertVerificationError,
+)
 
 
 def _download(url, sha256, out: Path, retries: int, timeout: float, backoff: float) -> None:
