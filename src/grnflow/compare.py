@@ -89,7 +89,7 @@ def job_row(dataset: str, split: str, method: str, seed: int, predictions: str |
     for key in ("train_seconds", "epochs", "device"):
         row[key] = facts.get(key)
     for key, value in facts.items():
-        if key.startswith("knockout_"):
+        if key.startswith("knockout_") and (value is None or isinstance(value, (int, float))):
             row[key] = value
     return row
 
