@@ -43,6 +43,12 @@ class ScriptedServer:
                 pass
 
             def do_GET(self):
+                try:
+                    self._serve()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout test)
+
+            def _serve(self):
                 server.hits[self.path] += 1
                 plan = server.routes.get(self.path, [("status", 404)])
                 step = plan.pop(0) if len(plan) > 1 else plan[0]
@@ -216,6 +222,21 @@ def test_member_extracted(server, tmp_path, archive_name, payload, member):
     fetch(url, sha(payload), dest, member=member, member_sha256=sha(MEMBER), **FAST)
     assert dest.read_bytes() == MEMBER
     assert leftovers(dest.parent) == []
+
+
+def test_archive_kept_for_the_next_member(server, tmp_path):
+    payload = make_zip({"a.tsv": MEMBER, "b.tsv": b"other"})
+    url = server.route("/bundle.zip", ("ok", payload), ("status", 500))
+    folder = tmp_path / sha(payload)
+    fetch(url, sha(payload), folder / "a.tsv", member="a.tsv", **FAST)
+    fetch(url, sha(payload), folder / "b.tsv", member="b.tsv", **FAST)
+    assert (folder / "b.tsv").read_bytes() == b"other"
+    assert (folder / "bundle.zip").read_bytes() == payload
+    assert server.hits["/bundle.zip"] == 1
+    # A corrupted kept archive is not trusted: it is fetched again (here: the server fails).
+    (folder / "bundle.zip").write_bytes(b"junk")
+    with pytest.raises(DownloadError, match="gave up"):
+        fetch(url, sha(payload), folder / "c.tsv", member="a.tsv", **FAST)
 
 
 def test_member_checksum_mismatch(server, tmp_path):

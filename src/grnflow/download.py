@@ -67,12 +67,14 @@ def fetch(
     retries: int = 4,
     timeout: float = 60,
     backoff: float = 1.0,
+    keep_archive: bool = True,
 ) -> Path:
     """Place the verified file (or the archive's `member`) at `dest`; return `dest`.
 
     `retries` extra attempts are made for transient network errors, waiting
     `backoff * 2**k` seconds before retry k+1. Permanent errors (HTTP 4xx, checksum
-    mismatch, missing member) raise `DownloadError` at once.
+    mismatch, missing member) raise `DownloadError` at once. With `member` and
+    `keep_archive`, the verified archive stays next to `dest` for the archive's other members.
     """
     dest = Path(dest)
     sha256 = sha256.lower()
@@ -89,9 +91,19 @@ def fetch(
         if member is None:
             _obtain(url, sha256, out, mirror, retries, timeout, backoff)
         else:
-            with _temp_next_to(dest) as archive:
-                _obtain(url, sha256, archive, mirror, retries, timeout, backoff)
-                _extract_member(archive, member, out, url)
+            kept = dest.parent / url_basename(url)
+            if keep_archive and url_basename(url) and kept.name != dest.name:
+                # Kept as `{cache}/{sha256}/{archive name}`: the next member reuses it.
+                if kept.is_file() and sha256_file(kept) == sha256:
+                    log.info("%s: reusing the verified archive %s", url, kept)
+                else:
+                    with atomic_path(kept) as archive:
+                        _obtain(url, sha256, archive, mirror, retries, timeout, backoff)
+                _extract_member(kept, member, out, url)
+            else:
+                with _temp_next_to(dest) as archive:
+                    _obtain(url, sha256, archive, mirror, retries, timeout, backoff)
+                    _extract_member(archive, member, out, url)
             actual = sha256_file(out)
             log.info("extracted member %s (%d bytes, sha256 %s)", member, out.stat().st_size, actual)
             if member_sha256 and actual != member_sha256.lower():
