@@ -158,3 +158,12 @@ def test_bad_max_features_names_the_key(tmp_path):
     with pytest.raises(InputError, match="baselines.trees.max_features"):
         run_baseline("trees", pairs, expr, tfs, tmp_path / "p.tsv.gz", tmp_path / "m.json",
                      dataset="toy", split="random", seed=0, trees={"max_features": "all"})
+
+
+def test_trees_do_not_depend_on_thread_count():
+    rng = np.random.default_rng(5)
+    expr = pd.DataFrame(rng.normal(size=(8, 25)), index=[f"g{i}" for i in range(8)])
+    test = pair_table([(f"g{i}", f"g{j}", 0, 0, "test", 2) for i in range(3) for j in range(3, 8)])
+    one = tree_scores(expr, test, ["g0", "g1", "g2"], n_estimators=10, threads=1, seed=1)
+    two = tree_scores(expr, test, ["g0", "g1", "g2"], n_estimators=10, threads=2, seed=1)
+    assert one.tolist() == two.tolist() and one.sum() > 0
