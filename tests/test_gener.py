@@ -200,7 +200,9 @@ run_gener(
 """
 
 
+@pytest.mark.slow  # three TensorFlow processes
 def test_kill_and_resume_reproduces_the_uninterrupted_run(tmp_path):
+    """A real SIGKILL in the middle of epoch 3, then a restart: same metrics, same bytes."""
     expression, pairs = make_problem(tmp_path / "data", n_genes=100, n_regulators=10)
     script = tmp_path / "train.py"
     script.write_text(textwrap.dedent(TRAIN_SCRIPT.format(expression=expression, pairs=pairs)))
