@@ -54,6 +54,7 @@ DEFAULTS = {
     "weight_decay": 1e-3,
     "epochs": 100,
     "patience": 10,
+    "batch_size": 64,
     "knockout_holdout": 0.2,
     "knockout_threshold": 1.0,
     "knockout_hidden": 64,
@@ -352,12 +353,15 @@ def active_tasks(tasks: dict, problem: Problem) -> list[str]:
     return active
 
 
-def compute_losses(model: MTLGRN, problem: Problem, tasks: list[str]) -> dict[str, torch.Tensor]:
-    """One forward pass; the loss of every task in `tasks` (and only those)."""
+def compute_losses(
+    model: MTLGRN, problem: Problem, tasks: list[str], batch: torch.Tensor | None = None
+) -> dict[str, torch.Tensor]:
+    """One forward pass; the loss of every task in `tasks` (and only those). `batch` indexes
+    the training pairs of this step (all of them when None)."""
     z = model.encode(problem.x, problem.edge_index)
     losses = {}
     if "link" in tasks:
-        a, b, y = problem.train
+        a, b, y = problem.train if batch is None else (t[batch] for t in problem.train)
         losses["link"] = nn.functional.binary_cross_entropy_with_logits(model.link_logits(z, a, b), y)
     if "knockout" in tasks:
         ko = problem.ko_train
@@ -419,7 +423,7 @@ def train(
     device: torch.device,
     checkpoint_dir: str | Path | None = None,
 ) -> TrainResult:
-    """Full-batch Adam training with early stopping on validation AUROC, resumable per epoch.
+    """Adam on mini-batches of training pairs, early stopping on validation AUROC, resumable per epoch.
 
     With `checkpoint_dir`, the state after every epoch (model, optimizer, early stopping,
     RNG) is written atomically to `last.pt`; a rerun with the same config and data resumes
@@ -479,13 +483,21 @@ def train(
     seconds_before = state["train_seconds"]
     while not state["stopped"] and state["epoch"] < p["epochs"]:
         model.train()
-        optimizer.zero_grad()
-        losses = compute_losses(model, problem, tasks)
-        total = sum(weights[t] * losses[t] for t in tasks)
-        total.backward()
-        optimizer.step()
-        values = {t: losses[t].item() for t in tasks}
-        total_value = total.item()
+        # mini-batches of training pairs (shuffled by the checkpointed torch RNG); every step
+        # encodes the whole graph and adds the full knockout and reconstruction losses
+        n_train = len(problem.train[0])
+        batches = torch.randperm(n_train).to(device).split(p["batch_size"]) if n_train else [None]
+        values = dict.fromkeys(tasks, 0.0)
+        total_value = 0.0
+        for batch in batches:
+            optimizer.zero_grad()
+            losses = compute_losses(model, problem, tasks, batch)
+            total = sum(weights[t] * losses[t] for t in tasks)
+            total.backward()
+            optimizer.step()
+            for t in tasks:
+                values[t] += losses[t].item() / len(batches)
+            total_value += total.item() / len(batches)
         model.eval()
         with torch.no_grad():
             z = model.encode(problem.x, problem.edge_index)
