@@ -49,7 +49,7 @@ PAIR_COLUMNS = ["gene_a", "gene_b", "label", "direction", "fold", "pair_class"]
 # Negatives are drawn by rejection sampling; when a fold needs more than a quarter of its
 # candidate pairs (dense or tiny networks), by enumerating candidates (at most this many).
 ENUMERATE_LIMIT = 50_000_000
-PARTITION_DRAWS = 32
+PARTITION_DRAWS = 256
 
 
 def split_rng(seed: int, split: str) -> np.random.Generator:
@@ -107,22 +107,41 @@ def _sample(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Up to `n` distinct pairs (a in pool_a, b in pool_b, a != b) whose key is not forbidden.
 
-    Keys are a * n_genes + b; `forbidden` is a list of sorted key arrays. Undirected: no two chosen pairs share
-    their unordered genes. Weights (None: uniform) make a pair's chance proportional to
-    weight_a[a] * weight_b[b].
+    Keys are a * n_genes + b; `forbidden` is a list of sorted key arrays. Undirected: no two
+    chosen pairs share their unordered genes. With weights (None: uniform) gene_a is drawn
+    with probability proportional to weight_a (genes of weight 0 never) and kept while gene_b
+    (proportional to weight_b) is redrawn until the pair is allowed, so gene_a follows
+    weight_a exactly; a gene_a that has no allowed partner of positive weight_b left (a
+    saturated hub) gets a gene_b of weight 0, drawn uniformly.
     """
     if weight_a is not None:
         pool_a, weight_a = pool_a[weight_a > 0], weight_a[weight_a > 0]
-        pool_b, weight_b = pool_b[weight_b > 0], weight_b[weight_b > 0]
+        if not weight_b.any():
+            return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
     empty = np.array([], dtype=np.int64)
     if n <= 0 or pool_a.size == 0 or pool_b.size == 0:
         return empty, empty
     capacity = pool_a.size * pool_b.size
-    if n < capacity // 4 or capacity > ENUMERATE_LIMIT:
-        chosen = _sample_rejection(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weight_a, weight_b)
-        if chosen is not None:
-            return chosen // n_genes, chosen % n_genes
-    return _sample_enumerate(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weight_a, weight_b)
+    a = b = empty
+    if n <= capacity // 4 or capacity > ENUMERATE_LIMIT:
+        a, b = _sample_rejection(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weight_a, weight_b)
+        if a.size < n and weight_a is not None:
+            # Hubs without non-edges left: the few remaining pairs are drawn uniformly.
+            a2, b2 = _sample_rejection(rng, pool_a, pool_b, n - a.size, n_genes,
+                                       [*forbidden, _taken(a, b, n_genes, directed)], directed, None, None)
+            log.info("%d of %d degree-matched negatives drawn uniformly (saturated hubs)", a2.size, n)
+            a, b = np.concatenate([a, a2]), np.concatenate([b, b2])
+    if a.size < n and capacity <= ENUMERATE_LIMIT:
+        a2, b2 = _sample_enumerate(rng, pool_a, pool_b, n - a.size, n_genes,
+                                   [*forbidden, _taken(a, b, n_genes, directed)], directed, weight_a, weight_b)
+        a, b = np.concatenate([a, a2]), np.concatenate([b, b2])
+    return a, b
+
+
+def _taken(a: np.ndarray, b: np.ndarray, n_genes: int, directed: bool) -> np.ndarray:
+    """Sorted keys that chosen pairs (a, b) rule out: themselves, and their reverses if undirected."""
+    keys = a * n_genes + b
+    return _unique(keys if directed else np.concatenate([keys, b * n_genes + a]))
 
 
 def _ukey(keys: np.ndarray, n_genes: int) -> np.ndarray:
@@ -130,33 +149,44 @@ def _ukey(keys: np.ndarray, n_genes: int) -> np.ndarray:
     return np.minimum(a, b) * n_genes + np.maximum(a, b)
 
 
-def _sample_rejection(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weight_a, weight_b):
+def _sample_rejection(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weight_a, weight_b,
+                      blocks: int = 8, block: int = 8):
+    """Rejection sampling, vectorised over all pairs still missing.
+
+    gene_a is drawn once and kept while gene_b is redrawn for the pairs not allowed yet (the
+    last rounds of a block draw gene_b uniformly, for saturated hubs); a gene_a still without
+    partner after a block is redrawn. Returns the accepted pairs (possibly fewer than `n`).
+    """
     pa = None if weight_a is None else weight_a / weight_a.sum()
     pb = None if weight_b is None else weight_b / weight_b.sum()
-    chosen = np.array([], dtype=np.int64)
-    rate = 1.0
-    for _ in range(30):
-        need = n - chosen.size
-        if need <= 0:
+    a = rng.choice(pool_a, size=n, p=pa).astype(np.int64)
+    b = np.full(n, -1, dtype=np.int64)
+    accepted = np.zeros(n, dtype=bool)
+    done = np.array([], dtype=np.int64)  # sorted keys (unordered when undirected) of accepted pairs
+    pending = np.arange(n)
+    for step in range(blocks * block):
+        if pending.size == 0:
             break
-        m = int(need / max(rate, 0.05) * 1.2) + 64
-        a = rng.choice(pool_a, size=m, p=pa)
-        b = rng.choice(pool_b, size=m, p=pb)
-        keys = a.astype(np.int64) * n_genes + b
-        ok = (a != b) & ~_isin_sorted(keys, forbidden)
-        keys = keys[ok]
+        if step and step % block == 0:
+            a[pending] = rng.choice(pool_a, size=pending.size, p=pa)
+        uniform_b = pb is None or step % block >= block - 3
+        b[pending] = rng.choice(pool_b, size=pending.size, p=None if uniform_b else pb)
+        keys = a[pending] * n_genes + b[pending]
         dedup = keys if directed else _ukey(keys, n_genes)
-        seen = np.sort(chosen if directed else _ukey(chosen, n_genes))
-        fresh = ~_isin_sorted(dedup, seen)
-        keys, dedup = keys[fresh], dedup[fresh]
-        _, first = np.unique(dedup, return_index=True)
-        keys = keys[np.sort(first)]
-        rate = max(keys.size / m, 1e-3)
-        chosen = np.concatenate([chosen, keys[:need]])
-    return chosen if chosen.size >= n else None
+        ok = (a[pending] != b[pending]) & ~_isin_sorted(keys, forbidden) & ~_isin_sorted(dedup, done)
+        # Among this round's draws the first of equal pairs wins.
+        _, first = np.unique(np.where(ok, dedup, -1), return_index=True)
+        is_first = np.zeros(ok.size, dtype=bool)
+        is_first[first] = True
+        ok &= is_first
+        accepted[pending[ok]] = True
+        done = np.sort(np.concatenate([done, np.sort(dedup[ok])]), kind="stable")  # merge of two runs
+        pending = pending[~ok]
+    return a[accepted], b[accepted]
 
 
 def _sample_enumerate(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weight_a, weight_b):
+    """Exact sampling without replacement over all allowed candidate pairs (small pools)."""
     a = np.repeat(pool_a.astype(np.int64), pool_b.size)
     b = np.tile(pool_b.astype(np.int64), pool_a.size)
     keys = a * n_genes + b
@@ -165,11 +195,10 @@ def _sample_enumerate(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weig
     # Weighted sampling without replacement (exponential races): smallest -log(u) / w wins.
     race = rng.exponential(size=keys.size)
     if weight_a is not None:
-        wa = np.repeat(weight_a, pool_b.size)[ok]
-        wb = np.tile(weight_b, pool_a.size)[ok]
-        race = race / (wa * wb)
-    order = np.argsort(race, kind="stable")
-    keys = keys[order]
+        # Weight-0 genes_b only after all positive-weight candidates (tiny weight, still random).
+        weight_b = weight_b + 1e-9 * weight_b.max()
+        race = race / (np.repeat(weight_a, pool_b.size)[ok] * np.tile(weight_b, pool_a.size)[ok])
+    keys = keys[np.argsort(race, kind="stable")]
     if not directed:
         _, first = np.unique(_ukey(keys, n_genes), return_index=True)
         keys = keys[np.sort(first)]

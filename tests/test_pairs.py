@@ -1,0 +1,182 @@
+"""Pair tables: labels, negatives, split-regime invariants, degree matching, reproducibility."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import ks_2samp
+
+from grnflow.errors import InputError
+from grnflow.pairs import FOLDS, PAIR_COLUMNS, build_pairs, make_pairs
+
+SPLITS = ["random", "tf_holdout", "gene_disjoint"]
+
+
+def hub_network(n_genes=300, n_tfs=24, seed=0):
+    """A hub-heavy network: two TFs regulate a third of all genes, the others a handful."""
+    rng = np.random.default_rng(seed)
+    genes = [f"G{i:03d}" for i in range(n_genes)]
+    degrees = [100, 60] + list(rng.integers(2, 9, size=n_tfs - 2))
+    edges = []
+    for tf, degree in enumerate(degrees):
+        targets = rng.choice(np.delete(np.arange(n_genes), tf), size=degree, replace=False)
+        edges += [(genes[tf], genes[t]) for t in targets]
+    net = pd.DataFrame(edges, columns=["regulator", "target"])
+    return genes, net, genes[:n_tfs]
+
+
+GENES, NET, TFS = hub_network()
+EDGES = set(zip(NET["regulator"], NET["target"]))
+
+
+def pairs(split, seed=0, **kwargs):
+    return make_pairs(GENES, NET["regulator"], NET["target"], TFS, split, seed, **kwargs)
+
+
+def keys(table):
+    return list(zip(table["gene_a"], table["gene_b"]))
+
+
+@pytest.mark.parametrize("split", SPLITS)
+@pytest.mark.parametrize("negatives", ["uniform", "degree_matched"])
+def test_labels_folds_and_no_leaking_negatives(split, negatives):
+    table = pairs(split, negatives=negatives)
+    assert table.columns.tolist() == PAIR_COLUMNS
+    assert set(table["fold"]) == set(FOLDS)
+    # Each ordered pair once; each unordered pair once (directed: false), except mutual edges.
+    assert len(set(keys(table))) == len(table)
+    pos, neg = table[table["label"] == 1], table[table["label"] == 0]
+    mutual = sum((b, a) in EDGES for a, b in keys(pos)) // 2
+    assert len({frozenset(k) for k in keys(table)}) == len(table) - mutual
+    assert set(keys(pos)) <= EDGES and (pos["direction"] == 1).all()
+    if split != "gene_disjoint":  # gene_disjoint leaves out edges across gene partitions
+        assert set(keys(pos)) == EDGES
+    assert not any((a, b) in EDGES or (b, a) in EDGES for a, b in keys(neg))
+    assert (neg["direction"] == 0).all() and (neg["gene_a"] != neg["gene_b"]).all()
+    assert set(neg["gene_a"]) <= set(TFS)  # tf_only
+
+
+@pytest.mark.parametrize("split", SPLITS)
+@pytest.mark.parametrize("ratio", [1.0, 2.5])
+def test_negative_ratio_per_fold(split, ratio):
+    table = pairs(split, negative_ratio=ratio, negatives="degree_matched")
+    counts = table.groupby(["fold", "label"]).size().unstack()
+    for fold in FOLDS:
+        assert counts.loc[fold, 0] == round(ratio * counts.loc[fold, 1])
+    fractions = counts[1] / counts[1].sum()
+    assert abs(fractions["test"] - 0.2) < 0.08 and abs(fractions["val"] - 0.1) < 0.08
+
+
+def test_tf_holdout_gene_a_never_seen_as_gene_a_in_training():
+    table = pairs("tf_holdout")
+    train_a = set(table.loc[table["fold"] == "train", "gene_a"])
+    val_a = set(table.loc[table["fold"] == "val", "gene_a"])
+    test_a = set(table.loc[table["fold"] == "test", "gene_a"])
+    assert not train_a & test_a and not train_a & val_a and not val_a & test_a
+    assert test_a and val_a
+
+
+def test_gene_disjoint_partitions_genes():
+    table = pairs("gene_disjoint")
+    genes = {f: set(table.loc[table["fold"] == f, "gene_a"]) | set(table.loc[table["fold"] == f, "gene_b"])
+             for f in FOLDS}
+    assert not genes["train"] & genes["test"] and not genes["train"] & genes["val"]
+    assert not genes["val"] & genes["test"]
+    assert (table.loc[table["fold"] != "train", "pair_class"] == 0).all()
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_pair_class_counts_genes_seen_in_training(split):
+    table = pairs(split)
+    train = table[table["fold"] == "train"]
+    seen = set(train["gene_a"]) | set(train["gene_b"])
+    expected = np.where(table["fold"] == "train", 2,
+                        table["gene_a"].isin(seen).astype(int) + table["gene_b"].isin(seen).astype(int))
+    assert table["pair_class"].tolist() == expected.tolist()
+
+
+def degree_ks(table):
+    """KS statistics of gene_a out-degree and gene_b in-degree, positives vs negatives."""
+    out_deg, in_deg = NET["regulator"].value_counts(), NET["target"].value_counts()
+    pos, neg = table[table["label"] == 1], table[table["label"] == 0]
+    stat_a = ks_2samp(pos["gene_a"].map(out_deg).fillna(0), neg["gene_a"].map(out_deg).fillna(0)).statistic
+    stat_b = ks_2samp(pos["gene_b"].map(in_deg).fillna(0), neg["gene_b"].map(in_deg).fillna(0)).statistic
+    return stat_a, stat_b
+
+
+def test_degree_matched_negatives_match_degrees_uniform_do_not():
+    matched = degree_ks(pairs("random", negatives="degree_matched"))
+    uniform = degree_ks(pairs("random", negatives="uniform"))
+    assert matched[0] < 0.1 and matched[1] < 0.15
+    assert uniform[0] > 0.4  # hubs dominate positives, not uniform negatives
+    for split in ("tf_holdout", "gene_disjoint"):  # matched inside every fold too
+        assert degree_ks(pairs(split, negatives="degree_matched"))[0] < 0.1
+        assert degree_ks(pairs(split, negatives="uniform"))[0] > 0.3
+    # Per gene: a hub's share among negatives follows its share among positives.
+    table = pairs("random", negatives="degree_matched")
+    share = table.groupby("label")["gene_a"].value_counts(normalize=True).unstack(0).fillna(0)
+    assert abs(share.loc["G000", 0] - share.loc["G000", 1]) < 0.05
+
+
+def test_reproducible_from_seed_and_split():
+    for split in SPLITS:
+        assert pairs(split, seed=3).equals(pairs(split, seed=3))
+        assert not pairs(split, seed=3).equals(pairs(split, seed=4))
+    a, b = pairs("random", seed=3), pairs("tf_holdout", seed=3)
+    assert set(keys(a[a["label"] == 0])) != set(keys(b[b["label"] == 0]))
+
+
+def test_output_order_is_fold_then_positives_first():
+    table = pairs("random")
+    fold_rank = table["fold"].map({f: i for i, f in enumerate(FOLDS)})
+    assert fold_rank.is_monotonic_increasing
+    for _, part in table.groupby("fold"):
+        assert part["label"].is_monotonic_decreasing
+
+
+def test_directed_allows_reversed_edges_as_direction_2():
+    # A dense TF-TF network: reversed edges are a large share of the candidate negatives.
+    genes = [f"T{i}" for i in range(8)]
+    regs, tgts = zip(*[(genes[i], genes[j]) for i in range(8) for j in range(8) if i < j and (i + j) % 2])
+    table = make_pairs(genes, regs, tgts, genes, "random", 0, directed=True, negative_ratio=1.0)
+    edges = set(zip(regs, tgts))
+    neg = table[table["label"] == 0]
+    reversed_ = [(b, a) in edges for a, b in keys(neg)]
+    assert any(reversed_)
+    assert neg["direction"].tolist() == [2 if r else 0 for r in reversed_]
+    assert not any(k in edges for k in keys(neg))
+    # An edge and its reverse never sit in different folds.
+    fold = dict(zip(keys(table), table["fold"]))
+    assert all(fold[(b, a)] == fold[(a, b)] for a, b in fold if (b, a) in fold)
+
+
+def test_tf_only_false_draws_any_gene_as_gene_a():
+    table = pairs("random", tf_only=False, negative_ratio=3.0)
+    assert not set(table.loc[table["label"] == 0, "gene_a"]) <= set(TFS)
+
+
+def test_too_small_network_for_split():
+    with pytest.raises(InputError, match=r"split tf_holdout leaves the (train|test) fold without positive"):
+        make_pairs(["a", "b", "c"], ["a"], ["b"], ["a"], "tf_holdout", 0)
+
+
+def test_capacity_shortfall_takes_all_available(caplog):
+    genes = ["a", "b", "c", "d"]
+    table = make_pairs(genes, ["a"] * 3, ["b", "c", "d"], ["a"], "random", 0, negative_ratio=5.0,
+                       val_fraction=0.1, test_fraction=0.4)
+    assert (table["label"] == 0).sum() == 0 and "negatives available" in caplog.text
+
+
+def test_build_pairs_from_files(tmp_path):
+    expression = tmp_path / "expression.tsv"
+    pd.DataFrame({"gene": GENES, "s": 0.0}).to_csv(expression, sep="\t", index=False)
+    network = tmp_path / "network.tsv"
+    NET.assign(sign=0).to_csv(network, sep="\t", index=False)
+    tfs = tmp_path / "tfs.txt"
+    tfs.write_text("\n".join(TFS) + "\n")
+    out = tmp_path / "pairs" / "random" / "seed0.tsv"
+    table = build_pairs(network, tfs, expression, out, "random", 0, negatives="degree_matched")
+    written = pd.read_csv(out, sep="\t")
+    assert written.equals(table) and written.equals(pairs("random", negatives="degree_matched"))
+    pd.DataFrame({"gene": GENES[1:], "s": 0.0}).to_csv(expression, sep="\t", index=False)
+    with pytest.raises(InputError, match=r"network\.tsv: 1 gene\(s\) are not in .*G000"):
+        build_pairs(network, tfs, expression, out, "random", 0)
