@@ -397,3 +397,36 @@ def test_stale_checkpoint_of_other_config_is_ignored(tmp_path, caplog):
         record = run_job(paths, out, {**FAST, "epochs": 4})
     assert "ignoring checkpoint" in caplog.text
     assert record["epochs"] == 4
+
+
+# --------------------------------------------------------------------------- the real workflow
+
+
+@pytest.mark.slow
+def test_workflow_mtlgrn_on_tiny_demo(tmp_path):
+    from helpers import run_workflow, tiny_config
+
+    config = tiny_config(splits=["random"], methods=["mtlgrn"], mtlgrn={"epochs": 5, "kmer": 4})
+    targets = [
+        "results/demo/metrics/mtlgrn/random/seed0.json",
+        "results/demo/predictions/mtlgrn/random/seed0.tsv.gz",
+        "results/demo/models/mtlgrn/random/seed0/model.pt",
+    ]
+    run_workflow(tmp_path, config, targets)
+    metrics = json.loads((tmp_path / targets[0]).read_text())
+    assert metrics["method"] == "mtlgrn" and metrics["device"] == "cpu"
+    assert metrics["tasks"] == ["link", "knockout", "reconstruction"]
+    assert metrics["knockout_n_heldout"] > 0 and metrics["knockout_pearson"] is not None
+    assert metrics["epochs"] <= 5
+    pairs = pd.read_csv(tmp_path / "results/demo/pairs/random/seed0.tsv", sep="\t")
+    pred = pd.read_csv(tmp_path / targets[1], sep="\t")
+    assert len(pred) == (pairs["fold"] == "test").sum()
+    assert metrics["n_pos"] + metrics["n_neg"] == len(pred)
+    features = pd.read_csv(tmp_path / "results/demo/mtlgrn/features.tsv", sep="\t")
+    expression = pd.read_csv(tmp_path / "results/demo/data/expression.tsv", sep="\t")
+    assert features.iloc[:, 0].tolist() == expression.iloc[:, 0].tolist()
+    feature_log = (tmp_path / "logs/demo/features.log").read_text()
+    assert "k-mer features: k=4" in feature_log and "gene-table features" in feature_log
+    job_log = (tmp_path / "logs/demo/mtlgrn/random/seed0.log").read_text()
+    assert "device: cpu" in job_log and "epoch 1: link" in job_log
+    assert (tmp_path / "results/demo/checkpoints/mtlgrn/random/seed0/last.pt").exists()
