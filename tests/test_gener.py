@@ -235,3 +235,21 @@ def test_kill_and_resume_reproduces_the_uninterrupted_run(tmp_path):
     assert metrics(killed) == metrics(whole)
     with gzip.open(whole / "predictions.tsv.gz", "rb") as a, gzip.open(killed / "predictions.tsv.gz", "rb") as b:
         assert a.read() == b.read()
+
+
+@pytest.mark.slow
+def test_gener_rule_runs_in_the_workflow(tmp_path):
+    """The real rule on the tiny demo: contract outputs, per-epoch log, no checkpoint left."""
+    from helpers import run_workflow, tiny_config
+
+    target = "results/demo/metrics/gener/random/seed0.json"
+    run_workflow(tmp_path, tiny_config(splits=["random"], methods=["gener"]), targets=[target])
+    metrics = json.loads((tmp_path / target).read_text())
+    assert (metrics["dataset"], metrics["split"], metrics["method"], metrics["seed"]) == ("demo", "random", "gener", 0)
+    assert metrics["device"] == "CPU" and 1 <= metrics["epochs"] <= 4
+    ranked = pd.read_csv(tmp_path / "results/demo/predictions/gener/random/seed0.tsv.gz", sep="\t")
+    assert len(ranked) == metrics["n_pos"] + metrics["n_neg"] and ranked["score"].is_monotonic_decreasing
+    assert (tmp_path / "results/demo/models/gener/random/seed0/model.keras").is_file()
+    log = (tmp_path / "logs/demo/gener/random/seed0.log").read_text()
+    assert "device: CPU" in log and "epoch 1/4: loss" in log and "val AUROC" in log
+    assert not (tmp_path / "results/demo/checkpoints/gener/random/seed0/checkpoint.npz").exists()
