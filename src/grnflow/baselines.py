@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -105,7 +106,6 @@ def tree_importances(
     One extra-trees regression per target predicts its standardized profile from the
     regulators' profiles (the target itself excluded); importances come from expression only.
     """
-    from joblib import Parallel, delayed
     from sklearn.ensemble import ExtraTreesRegressor
 
     regulators = pd.Index(pd.unique(np.asarray(regulators, dtype=object)))
@@ -134,7 +134,8 @@ def tree_importances(
     # One model per target, fitted in parallel threads (tree building releases the GIL);
     # each model is seeded alike, so the result does not depend on the thread count.
     start = time.perf_counter()
-    rows = Parallel(n_jobs=threads, prefer="threads")(delayed(fit)(t) for t in targets)
+    with ThreadPoolExecutor(max_workers=max(int(threads), 1)) as pool:
+        rows = list(pool.map(fit, targets))
     log.info("trees: %d targets x %d regulators in %.1f s", len(targets), len(regulators),
              time.perf_counter() - start)
     importances = np.vstack(rows) if rows else np.zeros((0, len(regulators)))
