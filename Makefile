@@ -23,6 +23,9 @@ run: venv
 test: venv
 	$(BIN)/python -m pytest -q
 
+bench: venv
+	$(BIN)/python bench/bench_promoters.py && $(BIN)/python bench/bench_pairs.py
+
 lint: venv
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile workflow/rules
