@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,6 +30,11 @@ def log_to(path: str | Path, level: int = logging.INFO):
         root.addHandler(handler)
     root.setLevel(level)
     log = logging.getLogger("grnflow")
+    log.info(  # where the job ran: make test-slurm checks these
+        "job start: SLURM_JOB_ID=%s CUDA_VISIBLE_DEVICES=%s",
+        os.environ.get("SLURM_JOB_ID", "-"),
+        os.environ.get("CUDA_VISIBLE_DEVICES", "-"),
+    )
     start = time.perf_counter()
     try:
         yield log
