@@ -2,6 +2,7 @@
 
 import logging
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -160,3 +161,40 @@ def test_real_ecoli_trn_maps_regulator_names(shared_data, tmp_path):
     assert len(crp) > 300 and set(net["sign"]) == {-1, 0, 1}
     assert not (net["regulator"] == net["target"]).any()
     assert not net.duplicated(["regulator", "target"]).any()
+
+
+@pytest.mark.slow
+def test_network_and_promoters_rules_with_name_mapping(tmp_path):
+    """A non-synthetic dataset: gene names in the network mapped to locus tags, promoters cut."""
+    from Bio.Seq import Seq
+    from helpers import run_workflow
+
+    genes = [f"b{i:04d}" for i in range(1, 31)]
+    pd.DataFrame(np.random.default_rng(0).normal(size=(30, 12)), index=pd.Index(genes, name="gene"),
+                 columns=[f"s{i}" for i in range(12)]).to_csv(tmp_path / "expr.tsv", sep="\t")
+    seq = "".join(np.random.default_rng(1).choice(list("ACGT"), size=30 * 300))
+    (tmp_path / "genome.fa").write_text(">chr1\n" + "\n".join(seq[i : i + 60] for i in range(0, len(seq), 60)) + "\n")
+    (tmp_path / "ann.gff3").write_text("##gff-version 3\n" + "".join(
+        f"chr1\tt\tgene\t{i * 300 + 150}\t{i * 300 + 250}\t.\t{'+-'[i % 2]}\t.\tID=gene-{g};Name=n{g};locus_tag={g}\n"
+        for i, g in enumerate(genes)))
+    (tmp_path / "net.csv").write_text("tf,target,effect\n" + "".join(
+        f"n{genes[r]},n{genes[t]},{'+-?'[t % 3]}\n" for r in range(3) for t in range(3, 30) if t % (r + 2) == 0)
+        + "FMN,nb0004,-\n")
+    config = {
+        "datasets": {"toy": {
+            "inputs": {"expression": "expr.tsv", "network": "net.csv", "genome": "genome.fa", "annotation": "ann.gff3"},
+            "network": {"regulator_column": "tf", "target_column": "target", "sign_column": "effect",
+                        "id_map": "annotation"},
+            "promoter": {"upstream": 100},
+        }},
+        "methods": ["degree"],
+    }
+    run_workflow(tmp_path, config, ["results/toy/data/network.tsv", "results/toy/data/promoters.fa"])
+    net = pd.read_csv(tmp_path / "results/toy/data/network.tsv", sep="\t")
+    assert set(net["regulator"]) == {"b0001", "b0002", "b0003"} and set(net["target"]) <= set(genes)
+    assert set(net["sign"]) == {1, -1, 0}
+    dropped = pd.read_csv(tmp_path / "results/toy/data/network.dropped.tsv", sep="\t")
+    assert dropped.values.tolist() == [["FMN", "b0004", "regulator not in expression"]]
+    fasta = (tmp_path / "results/toy/data/promoters.fa").read_text().split("\n")
+    assert fasta[0] == ">b0001" and fasta[1] == seq[149 - 100 : 149]  # '+' gene, TSS 150
+    assert fasta[2] == ">b0002" and fasta[3] == str(Seq(seq[550:650]).reverse_complement())  # '-', TSS 550

@@ -180,3 +180,20 @@ def test_build_pairs_from_files(tmp_path):
     pd.DataFrame({"gene": GENES[1:], "s": 0.0}).to_csv(expression, sep="\t", index=False)
     with pytest.raises(InputError, match=r"network\.tsv: 1 gene\(s\) are not in .*G000"):
         build_pairs(network, tfs, expression, out, "random", 0)
+
+
+@pytest.mark.slow
+def test_pairs_rule_on_tiny_demo(tmp_path):
+    from helpers import run_workflow, tiny_config
+
+    targets = [f"results/demo/pairs/{split}/seed0.tsv" for split in SPLITS]
+    run_workflow(tmp_path, tiny_config(), targets)
+    network = pd.read_csv(tmp_path / "results/demo/data/network.tsv", sep="\t")
+    edges = set(zip(network["regulator"], network["target"]))
+    for split, target in zip(SPLITS, targets):
+        table = pd.read_csv(tmp_path / target, sep="\t")
+        assert table.columns.tolist() == PAIR_COLUMNS
+        assert set(table["fold"]) == set(FOLDS)
+        assert set(keys(table[table["label"] == 1])) <= edges
+        assert not set(keys(table[table["label"] == 0])) & edges
+        assert (tmp_path / f"logs/demo/pairs/{split}/seed0.log").read_text().count("positives") == 3
