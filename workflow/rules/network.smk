@@ -1,19 +1,17 @@
 # Rules of the `network` stage (see STYLE: rule -> workflow/scripts/network.py -> src/grnflow/network.py).
 
 
-def network_annotation(wildcards):
-    """The annotation input, only when network IDs are mapped through it (`network.id_map`)."""
-    if dataset_cfg(wildcards.dataset)["network"]["id_map"] == "annotation":
-        return dataset_input(wildcards.dataset, "annotation")
-    return []
-
-
 rule network:
     input:
         network=lambda wc: dataset_input(wc.dataset, "network"),
         tfs=lambda wc: dataset_input(wc.dataset, "tfs"),
         expression="results/{dataset}/data/expression.tsv",
-        annotation=network_annotation,
+        # Only needed to map gene names (`network.id_map: annotation`).
+        annotation=lambda wc: (
+            dataset_input(wc.dataset, "annotation")
+            if dataset_cfg(wc.dataset)["network"]["id_map"] == "annotation"
+            else []
+        ),
     output:
         network="results/{dataset}/data/network.tsv",
         tfs="results/{dataset}/data/tfs.txt",
