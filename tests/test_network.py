@@ -198,3 +198,11 @@ def test_network_and_promoters_rules_with_name_mapping(tmp_path):
     fasta = (tmp_path / "results/toy/data/promoters.fa").read_text().split("\n")
     assert fasta[0] == ">b0001" and fasta[1] == seq[149 - 100 : 149]  # '+' gene, TSS 150
     assert fasta[2] == ">b0002" and fasta[3] == str(Seq(seq[550:650]).reverse_complement())  # '-', TSS 550
+
+
+def test_gene_named_na_is_a_gene(tmp_path):
+    net = tmp_path / "net.tsv"
+    net.write_text("regulator\ttarget\nNA\tnull\n")
+    out = tmp_path / "out"
+    result = build_network(net, expression(tmp_path, ["NA", "null"]), out / "n.tsv", out / "t.txt", out / "d.tsv")
+    assert result.values.tolist() == [["NA", "null", 0]]

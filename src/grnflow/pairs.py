@@ -49,6 +49,7 @@ PAIR_COLUMNS = ["gene_a", "gene_b", "label", "direction", "fold", "pair_class"]
 # Negatives are drawn by rejection sampling; when a fold needs more than a quarter of its
 # candidate pairs (dense or tiny networks), by enumerating candidates (at most this many).
 ENUMERATE_LIMIT = 50_000_000
+BITSET_GENES = 40_000  # pair-key sets are bitsets (n_genes^2 bits) up to this many genes
 PARTITION_DRAWS = 256
 
 
@@ -76,6 +77,39 @@ def _isin_sorted(values: np.ndarray, sorted_set: np.ndarray | list[np.ndarray]) 
     return sorted_set[idx] == values
 
 
+class KeySet:
+    """A set of pair keys (a * n_genes + b): a bitset when it fits, else sorted arrays."""
+
+    def __init__(self, n_genes: int):
+        self.n_genes = n_genes
+        self.bits = np.zeros((n_genes * n_genes + 7) // 8, np.uint8) if n_genes <= BITSET_GENES else None
+        self.parts: list[np.ndarray] = []
+
+    def copy(self) -> KeySet:
+        other = KeySet.__new__(KeySet)
+        other.n_genes, other.parts = self.n_genes, list(self.parts)
+        other.bits = None if self.bits is None else self.bits.copy()
+        return other
+
+    def add(self, a: np.ndarray, b: np.ndarray, both: bool = False) -> None:
+        """Add the pairs (a, b), and (b, a) too when `both`."""
+        keys = a * self.n_genes + b
+        if both:
+            keys = np.concatenate([keys, b * self.n_genes + a])
+        if self.bits is not None:
+            np.bitwise_or.at(self.bits, keys >> 3, np.left_shift(1, keys & 7).astype(np.uint8))
+        elif keys.size:
+            self.parts.append(_unique(keys))
+            if len(self.parts) > 4:
+                self.parts = [_unique(np.concatenate(self.parts))]
+
+    def contains(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        keys = a * self.n_genes + b
+        if self.bits is not None:
+            return ((self.bits[keys >> 3] >> (keys & 7).astype(np.uint8)) & 1).astype(bool)
+        return _isin_sorted(keys, self.parts)
+
+
 def _partition(
     rng: np.random.Generator, n_items: int, probs: np.ndarray, score, draws: int = PARTITION_DRAWS
 ) -> np.ndarray:
@@ -99,57 +133,51 @@ def _sample(
     pool_a: np.ndarray,
     pool_b: np.ndarray,
     n: int,
-    n_genes: int,
-    forbidden: list[np.ndarray],
+    forbidden: KeySet,
     directed: bool,
     weight_a: np.ndarray | None = None,
     weight_b: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Up to `n` distinct pairs (a in pool_a, b in pool_b, a != b) whose key is not forbidden.
+    """Up to `n` distinct pairs (a in pool_a, b in pool_b, a != b) not in `forbidden`.
 
-    Keys are a * n_genes + b; `forbidden` is a list of sorted key arrays. Undirected: no two
-    chosen pairs share their unordered genes. With weights (None: uniform) gene_a is drawn
+    Chosen pairs are added to `forbidden` (with their reverses when undirected, so no two
+    chosen pairs share their unordered genes). With weights (None: uniform) gene_a is drawn
     with probability proportional to weight_a (genes of weight 0 never) and kept while gene_b
     (proportional to weight_b) is redrawn until the pair is allowed, so gene_a follows
-    weight_a exactly; a gene_a that has no allowed partner of positive weight_b left (a
-    saturated hub) gets a gene_b of weight 0, drawn uniformly.
+    weight_a; a gene_a with no allowed partner of positive weight_b left (a saturated hub)
+    gets a uniformly drawn gene_b, and the last few pairs may be drawn uniformly.
     """
     if weight_a is not None:
         pool_a, weight_a = pool_a[weight_a > 0], weight_a[weight_a > 0]
-        if not weight_b.any():
-            return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
     empty = np.array([], dtype=np.int64)
-    if n <= 0 or pool_a.size == 0 or pool_b.size == 0:
+    if n <= 0 or pool_a.size == 0 or pool_b.size == 0 or (weight_b is not None and not weight_b.any()):
         return empty, empty
     capacity = pool_a.size * pool_b.size
     a = b = empty
     if n <= capacity // 4 or capacity > ENUMERATE_LIMIT:
-        a, b = _sample_rejection(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weight_a, weight_b)
+        a, b = _sample_rejection(rng, pool_a, pool_b, n, forbidden, directed, weight_a, weight_b)
         if a.size < n and weight_a is not None:
-            # Hubs without non-edges left: the few remaining pairs are drawn uniformly.
-            a2, b2 = _sample_rejection(rng, pool_a, pool_b, n - a.size, n_genes,
-                                       [*forbidden, _taken(a, b, n_genes, directed)], directed, None, None)
+            a2, b2 = _sample_rejection(rng, pool_a, pool_b, n - a.size, forbidden, directed, None, None)
             log.info("%d of %d degree-matched negatives drawn uniformly (saturated hubs)", a2.size, n)
             a, b = np.concatenate([a, a2]), np.concatenate([b, b2])
     if a.size < n and capacity <= ENUMERATE_LIMIT:
-        a2, b2 = _sample_enumerate(rng, pool_a, pool_b, n - a.size, n_genes,
-                                   [*forbidden, _taken(a, b, n_genes, directed)], directed, weight_a, weight_b)
+        a2, b2 = _sample_enumerate(rng, pool_a, pool_b, n - a.size, forbidden, directed, weight_a, weight_b)
         a, b = np.concatenate([a, a2]), np.concatenate([b, b2])
     return a, b
 
 
-def _taken(a: np.ndarray, b: np.ndarray, n_genes: int, directed: bool) -> np.ndarray:
-    """Sorted keys that chosen pairs (a, b) rule out: themselves, and their reverses if undirected."""
-    keys = a * n_genes + b
-    return _unique(keys if directed else np.concatenate([keys, b * n_genes + a]))
+def _first_of_equal(a: np.ndarray, b: np.ndarray, ok: np.ndarray, n_genes: int, directed: bool) -> np.ndarray:
+    """`ok` restricted to the first occurrence of each pair (unordered when undirected)."""
+    lo, hi = (a, b) if directed else (np.minimum(a, b), np.maximum(a, b))
+    keys = np.where(ok, lo * n_genes + hi, -1)
+    order = np.argsort(keys, kind="stable")
+    ranked = keys[order]
+    first = np.ones(keys.size, dtype=bool)
+    first[order[1:]] = ranked[1:] != ranked[:-1]
+    return ok & first
 
 
-def _ukey(keys: np.ndarray, n_genes: int) -> np.ndarray:
-    a, b = keys // n_genes, keys % n_genes
-    return np.minimum(a, b) * n_genes + np.maximum(a, b)
-
-
-def _sample_rejection(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weight_a, weight_b,
+def _sample_rejection(rng, pool_a, pool_b, n, forbidden, directed, weight_a, weight_b,
                       blocks: int = 8, block: int = 8):
     """Rejection sampling, vectorised over all pairs still missing.
 
@@ -162,7 +190,6 @@ def _sample_rejection(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weig
     a = rng.choice(pool_a, size=n, p=pa).astype(np.int64)
     b = np.full(n, -1, dtype=np.int64)
     accepted = np.zeros(n, dtype=bool)
-    done = np.array([], dtype=np.int64)  # sorted keys (unordered when undirected) of accepted pairs
     pending = np.arange(n)
     for step in range(blocks * block):
         if pending.size == 0:
@@ -171,39 +198,32 @@ def _sample_rejection(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weig
             a[pending] = rng.choice(pool_a, size=pending.size, p=pa)
         uniform_b = pb is None or step % block >= block - 3
         b[pending] = rng.choice(pool_b, size=pending.size, p=None if uniform_b else pb)
-        keys = a[pending] * n_genes + b[pending]
-        dedup = keys if directed else _ukey(keys, n_genes)
-        ok = (a[pending] != b[pending]) & ~_isin_sorted(keys, forbidden) & ~_isin_sorted(dedup, done)
-        # Among this round's draws the first of equal pairs wins.
-        _, first = np.unique(np.where(ok, dedup, -1), return_index=True)
-        is_first = np.zeros(ok.size, dtype=bool)
-        is_first[first] = True
-        ok &= is_first
+        pa_, pb_ = a[pending], b[pending]
+        ok = (pa_ != pb_) & ~forbidden.contains(pa_, pb_)
+        ok = _first_of_equal(pa_, pb_, ok, forbidden.n_genes, directed)
+        forbidden.add(pa_[ok], pb_[ok], both=not directed)
         accepted[pending[ok]] = True
-        done = np.sort(np.concatenate([done, np.sort(dedup[ok])]), kind="stable")  # merge of two runs
         pending = pending[~ok]
     return a[accepted], b[accepted]
 
 
-def _sample_enumerate(rng, pool_a, pool_b, n, n_genes, forbidden, directed, weight_a, weight_b):
+def _sample_enumerate(rng, pool_a, pool_b, n, forbidden, directed, weight_a, weight_b):
     """Exact sampling without replacement over all allowed candidate pairs (small pools)."""
     a = np.repeat(pool_a.astype(np.int64), pool_b.size)
     b = np.tile(pool_b.astype(np.int64), pool_a.size)
-    keys = a * n_genes + b
-    ok = (a != b) & ~_isin_sorted(keys, forbidden)
-    keys = keys[ok]
+    ok = (a != b) & ~forbidden.contains(a, b)
     # Weighted sampling without replacement (exponential races): smallest -log(u) / w wins.
-    race = rng.exponential(size=keys.size)
+    race = rng.exponential(size=int(ok.sum()))
     if weight_a is not None:
         # Weight-0 genes_b only after all positive-weight candidates (tiny weight, still random).
         weight_b = weight_b + 1e-9 * weight_b.max()
         race = race / (np.repeat(weight_a, pool_b.size)[ok] * np.tile(weight_b, pool_a.size)[ok])
-    keys = keys[np.argsort(race, kind="stable")]
-    if not directed:
-        _, first = np.unique(_ukey(keys, n_genes), return_index=True)
-        keys = keys[np.sort(first)]
-    keys = keys[:n]
-    return keys // n_genes, keys % n_genes
+    order = np.argsort(race, kind="stable")
+    a, b = a[ok][order], b[ok][order]
+    keep = _first_of_equal(a, b, np.ones(a.size, dtype=bool), forbidden.n_genes, directed)
+    a, b = a[keep][:n], b[keep][:n]
+    forbidden.add(a, b, both=not directed)
+    return a, b
 
 
 def make_pairs(
@@ -235,9 +255,10 @@ def make_pairs(
     tgt = gene_index.get_indexer(list(targets)).astype(np.int64)
     tf = gene_index.get_indexer(list(tfs))
     tf = tf[tf >= 0].astype(np.int64)
-    edge_keys = _unique(reg * n_genes + tgt)
-    forbidden = _unique(np.concatenate([edge_keys, edge_keys % n_genes * n_genes + edge_keys // n_genes])
-                          if not directed else edge_keys)
+    edges = KeySet(n_genes)
+    edges.add(reg, tgt)
+    forbidden = KeySet(n_genes)  # reference edges, both orientations unless directed
+    forbidden.add(reg, tgt, both=not directed)
     pool_a = _unique(np.concatenate([tf, reg])) if tf_only else np.arange(n_genes, dtype=np.int64)
     all_genes = np.arange(n_genes, dtype=np.int64)
 
@@ -286,39 +307,35 @@ def make_pairs(
 
     # Negatives, fold by fold, inside the fold's pools.
     neg_a, neg_b, neg_fold = [], [], []
-    chosen = np.array([], dtype=np.int64)
-    chosen_fold = np.array([], dtype=np.int64)
-    pos_keys = reg * n_genes + tgt
     for f in range(3):
         quota = int(round(negative_ratio * n_pos[f]))
+        # No pair may have its reverse in another fold (edges included), and no pair repeats.
+        fold_forbidden = forbidden.copy()
         other = pos_fold != f
-        # Reverses of pairs already placed in other folds are off limits (no cross-fold twin).
-        placed = np.concatenate([pos_keys[other], chosen[chosen_fold != f]])
-        rev = placed % n_genes * n_genes + placed // n_genes
-        extra = [chosen, rev] if directed else [chosen, chosen % n_genes * n_genes + chosen // n_genes, rev]
-        fold_forbidden = [forbidden, _unique(np.concatenate(extra))]
+        fold_forbidden.add(tgt[other], reg[other])
+        for g in range(f):
+            fold_forbidden.add(neg_b[g], neg_a[g])
+            fold_forbidden.add(neg_a[g], neg_b[g])
         weights = (None, None)
         if negatives == "degree_matched":
             in_fold = pos_fold == f
             out_deg = np.bincount(reg[in_fold], minlength=n_genes).astype(float)
             in_deg = np.bincount(tgt[in_fold], minlength=n_genes).astype(float)
             weights = (out_deg[pools[f][0]], in_deg[pools[f][1]])
-        a, b = _sample(rng, pools[f][0], pools[f][1], quota, n_genes, fold_forbidden, directed, *weights)
+        a, b = _sample(rng, pools[f][0], pools[f][1], quota, fold_forbidden, directed, *weights)
         if a.size < quota:
             log.warning("split %s, fold %s: only %d negatives available of %d wanted (ratio %.3g)",
                         split, FOLDS[f], a.size, quota, negative_ratio)
         neg_a.append(a)
         neg_b.append(b)
         neg_fold.append(np.full(a.size, f, dtype=np.int64))
-        chosen = np.concatenate([chosen, a * n_genes + b])
-        chosen_fold = np.concatenate([chosen_fold, neg_fold[-1]])
 
     keep = pos_fold >= 0
     a = np.concatenate([reg[keep], *neg_a])
     b = np.concatenate([tgt[keep], *neg_b])
     fold = np.concatenate([pos_fold[keep], *neg_fold])
     label = np.concatenate([np.ones(keep.sum(), np.int64), np.zeros(a.size - keep.sum(), np.int64)])
-    direction = np.where(label == 1, 1, np.where(_isin_sorted(b * n_genes + a, edge_keys), 2, 0))
+    direction = np.where(label == 1, 1, np.where(edges.contains(b, a), 2, 0))
     in_train = np.zeros(n_genes, dtype=np.int64)
     in_train[a[fold == 0]] = 1
     in_train[b[fold == 0]] = 1
@@ -367,7 +384,7 @@ def build_pairs(
 ) -> pd.DataFrame:
     """Read network.tsv, tfs.txt and the expression genes; write the pair table of (split, seed)."""
     genes = expression_genes(expression)
-    edges = read_table(network, sep="tab", dtype={"regulator": str, "target": str})
+    edges = read_table(network, sep="tab", dtype={"regulator": str, "target": str}, keep_default_na=False)
     if edges.empty:
         raise InputError(f"{network}: the reference network has no edges")
     missing = [c for c in ("regulator", "target") if c not in edges.columns]

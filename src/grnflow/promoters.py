@@ -55,10 +55,10 @@ def reverse_complement(seq: str) -> str:
 def expression_genes(path: str | Path) -> list[str]:
     """Gene IDs of a normalized expression matrix (its first column), in file order."""
     try:
-        genes = pd.read_csv(path, sep="\t", usecols=[0], dtype=str).iloc[:, 0]
+        genes = pd.read_csv(path, sep="\t", usecols=[0], dtype=str, keep_default_na=False).iloc[:, 0]
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise InputError(f"{path}: cannot read the gene column of the expression matrix ({exc})") from exc
-    return genes.dropna().tolist()
+    return genes[genes != ""].tolist()
 
 
 def promoter_windows(
