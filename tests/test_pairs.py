@@ -197,3 +197,9 @@ def test_pairs_rule_on_tiny_demo(tmp_path):
         assert set(keys(table[table["label"] == 1])) <= edges
         assert not set(keys(table[table["label"] == 0])) & edges
         assert (tmp_path / f"logs/demo/pairs/{split}/seed0.log").read_text().count("positives") == 3
+
+
+def test_duplicate_edges_and_self_loops_ignored():
+    table = make_pairs(GENES, [*NET["regulator"], "G000", "G001"], [*NET["target"], NET["target"][0], "G001"],
+                       TFS, "random", 0)
+    assert table.equals(pairs("random"))

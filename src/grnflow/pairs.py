@@ -253,6 +253,16 @@ def make_pairs(
     n_genes = len(gene_index)
     reg = gene_index.get_indexer(list(regulators)).astype(np.int64)
     tgt = gene_index.get_indexer(list(targets)).astype(np.int64)
+    if (reg < 0).any() or (tgt < 0).any():
+        raise ValueError("every network gene must be one of `genes`")
+    # network.tsv has unique edges without self-loops; stay safe when called directly.
+    keys = reg * n_genes + tgt
+    first = np.zeros(keys.size, dtype=bool)
+    first[np.unique(keys, return_index=True)[1]] = True
+    usable = first & (reg != tgt)
+    if not usable.all():
+        log.warning("%d duplicate or self-loop edge(s) ignored", int((~usable).sum()))
+        reg, tgt = reg[usable], tgt[usable]
     tf = gene_index.get_indexer(list(tfs))
     tf = tf[tf >= 0].astype(np.int64)
     edges = KeySet(n_genes)
