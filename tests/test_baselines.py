@@ -6,12 +6,14 @@ import pandas as pd
 import pytest
 
 from grnflow.baselines import (
-    candidate_regulators,
     correlation_scores,
     degree_scores,
     random_scores,
+    read_tree_importances,
     run_baseline,
+    tree_importances,
     tree_scores,
+    write_tree_importances,
 )
 from grnflow.errors import InputError
 from grnflow.predictions import PREDICTION_COLUMNS
@@ -94,15 +96,31 @@ def test_trees_rank_the_true_regulator_first():
             ("x", "t", 0, 0, "test", 2),  # x is no candidate regulator: score 0
         ]
     )
-    scores = tree_scores(expr, test, ["r1", "r2", "r3"], n_estimators=30, threads=1, seed=0)
+    imp = tree_importances(expr, test["gene_b"], ["r1", "r2", "r3"], n_estimators=30, threads=1, seed=0)
+    scores = tree_scores(imp, test)
     assert np.argmax(scores) == 1
     assert scores[1] > 3 * max(scores[0], scores[2])
     assert scores[3] == 0.0
 
 
-def test_candidate_regulators_use_training_labels_only():
-    # a and d regulate in training; c regulates only in validation, f only in test
-    assert candidate_regulators(PAIRS, ["tf1"]) == ["a", "d", "tf1"]
+def test_tree_importances_table_is_label_free_and_round_trips(tmp_path):
+    _, expr, tfs = write_inputs(tmp_path)
+    out = tmp_path / "imp.tsv"
+    table = write_tree_importances(expr, tfs, out, n_estimators=5, threads=1)
+    # one row per gene of the expression, one column per TF; nothing from the pair labels
+    assert list(table.columns) == ["a", "d"]
+    assert sorted(table.index) == sorted(pd.read_csv(expr, sep="\t")["gene"])
+    back = read_tree_importances(out)
+    assert np.allclose(back.to_numpy(), table.loc[back.index].to_numpy(), rtol=1e-5)
+    # a TF does not explain itself
+    assert table.loc["a", "a"] == 0 and table.loc["d", "d"] == 0
+
+
+def test_tree_importances_refuse_tf_list_without_expression_genes(tmp_path):
+    _, expr, tfs = write_inputs(tmp_path)
+    tfs.write_text("zz\n")
+    with pytest.raises(InputError, match="none of the TFs is in the expression"):
+        write_tree_importances(expr, tfs, tmp_path / "imp.tsv")
 
 
 def write_inputs(tmp_path, pairs=PAIRS):
@@ -122,9 +140,11 @@ def write_inputs(tmp_path, pairs=PAIRS):
 @pytest.mark.parametrize("method", ["degree", "correlation", "trees", "random"])
 def test_run_baseline_writes_the_contract_files(tmp_path, method):
     pairs, expr, tfs = write_inputs(tmp_path)
+    imp = tmp_path / "imp.tsv"
+    write_tree_importances(expr, tfs, imp, n_estimators=5, threads=1)
     pred, met = tmp_path / "out" / "seed0.tsv.gz", tmp_path / "out" / "seed0.json"
-    run_baseline(method, pairs, expr, tfs, pred, met, dataset="toy", split="random", seed=0,
-                 trees={"n_estimators": 5, "threads": 1})
+    run_baseline(method, pairs, expr, pred, met, dataset="toy", split="random", seed=0,
+                 importances=imp if method == "trees" else None)
     with gzip.open(pred, "rt") as fh:
         ranked = pd.read_csv(fh, sep="\t")
     assert list(ranked.columns) == PREDICTION_COLUMNS
@@ -139,7 +159,7 @@ def test_run_baseline_writes_the_contract_files(tmp_path, method):
 def test_degree_predictions_exact(tmp_path):
     pairs, expr, tfs = write_inputs(tmp_path)
     pred = tmp_path / "p.tsv.gz"
-    run_baseline("degree", pairs, expr, tfs, pred, tmp_path / "m.json", dataset="toy", split="random", seed=0)
+    run_baseline("degree", pairs, expr, pred, tmp_path / "m.json", dataset="toy", split="random", seed=0)
     with gzip.open(pred, "rt") as fh:
         ranked = pd.read_csv(fh, sep="\t")
     assert ranked[["regulator", "target", "score"]].values.tolist() == [
@@ -149,21 +169,20 @@ def test_degree_predictions_exact(tmp_path):
 def test_run_baseline_without_test_pairs_says_so(tmp_path):
     pairs, expr, tfs = write_inputs(tmp_path, PAIRS[PAIRS["fold"] != "test"])
     with pytest.raises(InputError, match="no pair has fold `test`"):
-        run_baseline("degree", pairs, expr, tfs, tmp_path / "p.tsv.gz", tmp_path / "m.json",
+        run_baseline("degree", pairs, expr, tmp_path / "p.tsv.gz", tmp_path / "m.json",
                      dataset="toy", split="random", seed=0)
 
 
 def test_bad_max_features_names_the_key(tmp_path):
     pairs, expr, tfs = write_inputs(tmp_path)
     with pytest.raises(InputError, match="baselines.trees.max_features"):
-        run_baseline("trees", pairs, expr, tfs, tmp_path / "p.tsv.gz", tmp_path / "m.json",
-                     dataset="toy", split="random", seed=0, trees={"max_features": "all"})
+        write_tree_importances(expr, tfs, tmp_path / "imp.tsv", max_features="all")
 
 
 def test_trees_do_not_depend_on_thread_count():
     rng = np.random.default_rng(5)
     expr = pd.DataFrame(rng.normal(size=(8, 25)), index=[f"g{i}" for i in range(8)])
     test = pair_table([(f"g{i}", f"g{j}", 0, 0, "test", 2) for i in range(3) for j in range(3, 8)])
-    one = tree_scores(expr, test, ["g0", "g1", "g2"], n_estimators=10, threads=1, seed=1)
-    two = tree_scores(expr, test, ["g0", "g1", "g2"], n_estimators=10, threads=2, seed=1)
+    one = tree_scores(tree_importances(expr, test["gene_b"], ["g0", "g1", "g2"], n_estimators=10, threads=1, seed=1), test)
+    two = tree_scores(tree_importances(expr, test["gene_b"], ["g0", "g1", "g2"], n_estimators=10, threads=2, seed=1), test)
     assert one.tolist() == two.tolist() and one.sum() > 0

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from grnflow.errors import InputError
-from grnflow.io import read_gene_list, read_table
+from grnflow.io import read_gene_list, read_table, write_tsv
 from grnflow.predictions import read_pairs, write_job_metrics, write_predictions
 
 log = logging.getLogger(__name__)
@@ -142,43 +142,54 @@ def tree_importances(
     return pd.DataFrame(importances, index=targets, columns=regulators)
 
 
-def tree_scores(
-    expression: pd.DataFrame,
-    test: pd.DataFrame,
-    regulators,
-    source: str = "pairs",
-    **options,
-) -> np.ndarray:
+def tree_scores(importances: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
     """Importance of gene_a for gene_b (0 when gene_a is not a candidate regulator)."""
-    _gene_index(expression.index, test["gene_a"], source)
-    _gene_index(expression.index, test["gene_b"], source)
-    imp = tree_importances(expression, test["gene_b"], regulators, **options)
-    t = imp.index.get_indexer(test["gene_b"].to_numpy())
-    r = imp.columns.get_indexer(test["gene_a"].to_numpy())
-    values = imp.to_numpy()
-    return np.where(r >= 0, values[t, np.maximum(r, 0)], 0.0)
+    t = importances.index.get_indexer(test["gene_b"].to_numpy())
+    r = importances.columns.get_indexer(test["gene_a"].to_numpy())
+    values = importances.to_numpy()
+    return np.where((r >= 0) & (t >= 0), values[np.maximum(t, 0), np.maximum(r, 0)], 0.0)
 
 
-def candidate_regulators(pairs: pd.DataFrame, tfs: list[str]) -> list[str]:
-    """Regulators the trees may use: the TF list plus gene_a of the positive training pairs.
+def write_tree_importances(
+    expression: str | Path,
+    tfs: str | Path,
+    out: str | Path,
+    n_estimators: int = 100,
+    max_features="sqrt",
+    threads: int = 1,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Importances of every TF for every gene, once per dataset (targets x TFs TSV).
 
-    Only training labels are used, so no test edge leaks into the candidate set.
+    They use expression and the TF list only, no edge labels, so every split and seed of the
+    dataset can look its test pairs up in the same table without leakage.
     """
-    train_pos = pairs[(pairs["fold"] == "train") & (pairs["label"] == 1)]["gene_a"]
-    return sorted(set(tfs) | set(train_pos))
+    expr = read_expression(expression)
+    regulators = [g for g in read_gene_list(tfs) if g in expr.index]
+    if not regulators:
+        raise InputError(f"{tfs}: none of the TFs is in the expression matrix {expression}")
+    imp = tree_importances(expr, expr.index, regulators, n_estimators=n_estimators,
+                           max_features=max_features, threads=threads, seed=seed)
+    imp.index.name = "target"
+    write_tsv(imp.reset_index(), out, float_format="%.6g")
+    return imp
+
+
+def read_tree_importances(path: str | Path) -> pd.DataFrame:
+    """The importance table of `write_tree_importances`, indexed by target."""
+    return read_table(path, sep="tab", dtype={"target": str}).set_index("target")
 
 
 def run_baseline(
     method: str,
     pairs: str | Path,
     expression: str | Path,
-    tfs: str | Path,
     out_predictions: str | Path,
     out_metrics: str | Path,
     dataset: str,
     split: str,
     seed: int,
-    trees: dict | None = None,
+    importances: str | Path | None = None,
 ) -> dict:
     """Score the test pairs of one split x seed with baseline `method`; write predictions + metrics."""
     if method not in BASELINE_METHODS:
@@ -197,9 +208,11 @@ def run_baseline(
         if method == "correlation":
             scores = correlation_scores(expr, test, source=str(pairs))
         else:
-            options = {k: v for k, v in (trees or {}).items() if k in ("n_estimators", "max_features", "threads")}
-            regulators = candidate_regulators(table, read_gene_list(tfs))
-            scores = tree_scores(expr, test, regulators, source=str(pairs), seed=seed, **options)
+            if importances is None:
+                raise ValueError("the trees baseline needs the importance table of `write_tree_importances`")
+            _gene_index(expr.index, test["gene_a"], str(pairs))
+            _gene_index(expr.index, test["gene_b"], str(pairs))
+            scores = tree_scores(read_tree_importances(importances), test)
     seconds = time.perf_counter() - start
     ranked = write_predictions(test, scores, out_predictions)
     record = write_job_metrics(

@@ -1,12 +1,34 @@
 # Rules of the `baselines` stage (see STYLE: rule -> workflow/scripts/baselines.py -> src/grnflow/baselines.py).
 
 
+rule tree_importances:
+    """GENIE3-style importances of every TF for every gene, once per dataset (label-free)."""
+    input:
+        expression=data_file("{dataset}", "expression.tsv"),
+        tfs=data_file("{dataset}", "tfs.txt"),
+    output:
+        "results/{dataset}/baselines/tree_importances.tsv",
+    log:
+        "logs/{dataset}/tree_importances.log",
+    conda:
+        "../../envs/report.yaml"
+    threads: config["baselines"]["trees"]["threads"]
+    params:
+        trees=config["baselines"]["trees"],
+    script:
+        "../scripts/tree_importances.py"
+
+
 rule baselines:
     """Score one split x seed's test pairs with one baseline (degree, correlation, trees, random)."""
     input:
         pairs=pairs_file("{dataset}", "{split}", "{seed}"),
         expression=data_file("{dataset}", "expression.tsv"),
-        tfs=data_file("{dataset}", "tfs.txt"),
+        importances=lambda wc: (
+            f"results/{wc.dataset}/baselines/tree_importances.tsv"
+            if wc.method == "trees"
+            else []
+        ),
     output:
         predictions=predictions_file("{dataset}", "{method}", "{split}", "{seed}"),
         metrics=job_metrics_file("{dataset}", "{method}", "{split}", "{seed}"),
@@ -16,8 +38,5 @@ rule baselines:
         method="degree|correlation|trees|random",
     conda:
         "../../envs/report.yaml"
-    threads: lambda wc: config["baselines"]["trees"]["threads"] if wc.method == "trees" else 1
-    params:
-        trees=config["baselines"]["trees"],
     script:
         "../scripts/baselines.py"

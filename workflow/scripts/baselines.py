@@ -6,11 +6,10 @@ with log_to(snakemake.log[0]):
         method=snakemake.wildcards.method,
         pairs=snakemake.input.pairs,
         expression=snakemake.input.expression,
-        tfs=snakemake.input.tfs,
         out_predictions=snakemake.output.predictions,
         out_metrics=snakemake.output.metrics,
         dataset=snakemake.wildcards.dataset,
         split=snakemake.wildcards.split,
         seed=int(snakemake.wildcards.seed),
-        trees=dict(snakemake.params.trees, threads=snakemake.threads),
+        importances=snakemake.input.importances or None,
     )

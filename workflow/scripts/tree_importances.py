@@ -1,0 +1,13 @@
+from grnflow.baselines import write_tree_importances
+from grnflow.logging import log_to
+
+with log_to(snakemake.log[0]):
+    trees = snakemake.params.trees
+    write_tree_importances(
+        expression=snakemake.input.expression,
+        tfs=snakemake.input.tfs,
+        out=snakemake.output[0],
+        n_estimators=trees["n_estimators"],
+        max_features=trees["max_features"],
+        threads=snakemake.threads,
+    )
