@@ -2,55 +2,6 @@
 # raw public file into a generic input under results/{dataset}/prepared/, which the preset
 # names as a plain input path. Rule -> workflow/scripts/presets.py -> src/grnflow/presets.py.
 
-from grnflow.errors import InputError
-
-
-def prepared_datasets(key, value):
-    """Selected datasets whose `prepare.<key>` adapter is `value`."""
-    return [
-        ds for ds in DATASETS if dataset_cfg(ds).get("prepare", {}).get(key) == value
-    ]
-
-
-def only(datasets):
-    """Wildcard pattern matching exactly these dataset names (nothing when empty)."""
-    return "|".join(map(re.escape, datasets)) if datasets else "(?!)"
-
-
-def prepare_source(dataset, name, optional=False):
-    """Local or download-cache path of `datasets.<dataset>.prepare.sources.<name>`."""
-    spec = dataset_cfg(dataset).get("prepare", {}).get("sources", {}).get(name)
-    if spec is None:
-        if optional:
-            return []
-        raise InputError(
-            f"config: datasets.{dataset}.prepare.sources.{name} is missing; the adapter "
-            f"selected in datasets.{dataset}.prepare needs it (see docs/datasets.md)"
-        )
-    if source_kind(spec) == "url":
-        return download_path(spec)
-    return spec if isinstance(spec, str) else spec["path"]
-
-
-def check_manual_files():
-    """Stop with the preset's instructions when a file that needs a login is not there yet."""
-    for ds in DATASETS:
-        cfg = dataset_cfg(ds)
-        for key, how in cfg.get("prepare", {}).get("manual", {}).items():
-            spec = cfg["prepare"]["sources"].get(key) or cfg.get("inputs", {}).get(key)
-            if spec is None or source_kind(spec) != "path":
-                continue
-            path = spec if isinstance(spec, str) else spec["path"]
-            if not Path(path).exists():
-                raise InputError(
-                    f"config: datasets.{ds}: input `{key}` is the local file {path}, which does "
-                    f"not exist. It cannot be downloaded automatically: {how} "
-                    f"Then rerun, or set the path of your copy in "
-                    f"datasets.{ds}.{'prepare.sources' if key in cfg['prepare']['sources'] else 'inputs'}.{key} "
-                    "(docs/datasets.md)."
-                )
-
-
 check_manual_files()
 
 
