@@ -74,7 +74,9 @@ def sniff_sep(path: str | Path, sep: str = "auto") -> str:
     try:
         with open_text(path) as fh:
             head = fh.read(65536)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(_damaged_gzip(path, exc)) from exc
+    except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc})") from exc
     if not head.strip():
         raise InputError(f"{path}: the file is empty")
@@ -93,7 +95,9 @@ def read_table(path: str | Path, sep: str = "auto", **kwargs) -> pd.DataFrame:
     try:
         with open_text(path) as fh:
             return pd.read_csv(fh, sep=real_sep, **kwargs)
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, gzip.BadGzipFile, OSError) as exc:
+    except (EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(_damaged_gzip(path, exc)) from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
         raise InputError(f"{path}: cannot be parsed as a {_sep_name(real_sep)}-separated table ({exc})") from exc
     except pd.errors.EmptyDataError as exc:
         raise InputError(f"{path}: the file is empty") from exc
@@ -104,6 +108,11 @@ def read_gene_list(path: str | Path) -> list[str]:
     with open_text(path) as fh:
         rows = [line.strip().split("\t")[0].split(",")[0] for line in fh]
     return [r for r in rows if r and not r.startswith("#")]
+
+
+def _damaged_gzip(path, exc) -> str:
+    return (f"{path}: the gzip-compressed file is truncated or damaged ({exc}); "
+            "copy or download it again (`gzip -t` checks a file)")
 
 
 def _sep_name(sep: str) -> str:
