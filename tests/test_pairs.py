@@ -203,3 +203,13 @@ def test_duplicate_edges_and_self_loops_ignored():
     table = make_pairs(GENES, [*NET["regulator"], "G000", "G001"], [*NET["target"], NET["target"][0], "G001"],
                        TFS, "random", 0)
     assert table.equals(pairs("random"))
+
+
+def test_vectorised_writer_matches_pandas(tmp_path):
+    from grnflow.pairs import pair_codes, write_pairs
+
+    codes = pair_codes(GENES, NET["regulator"], NET["target"], TFS, "tf_holdout", 1, negative_ratio=2.0)
+    write_pairs(codes, tmp_path / "fast.tsv", chunk=100)  # several chunks
+    table = make_pairs(GENES, NET["regulator"], NET["target"], TFS, "tf_holdout", 1, negative_ratio=2.0)
+    expected = table.to_csv(sep="\t", index=False, lineterminator="\n")
+    assert (tmp_path / "fast.tsv").read_text() == expected

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from grnflow.errors import InputError
-from grnflow.io import read_gene_list, read_table, write_tsv
+from grnflow.io import atomic_path, read_gene_list, read_table
 from grnflow.promoters import expression_genes
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,7 @@ def _sample_enumerate(rng, pool_a, pool_b, n, forbidden, directed, weight_a, wei
     return a, b
 
 
-def make_pairs(
+def pair_codes(
     genes: Sequence[str],
     regulators: Sequence[str],
     targets: Sequence[str],
@@ -240,7 +240,11 @@ def make_pairs(
     val_fraction: float = 0.1,
     test_fraction: float = 0.2,
 ) -> pd.DataFrame:
-    """The pair table of one split regime and seed (see the module docstring)."""
+    """The pair table of one split regime and seed as integer arrays, in output order.
+
+    Returns {names, gene_a, gene_b, label, direction, fold, pair_class}: gene_a/gene_b index
+    `names` (the genes), fold indexes FOLDS. See `make_pairs` for the table.
+    """
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; one of {', '.join(SPLITS)}")
     if negatives not in ("uniform", "degree_matched"):
@@ -351,17 +355,54 @@ def make_pairs(
     in_train[b[fold == 0]] = 1
     pair_class = np.where(fold == 0, 2, in_train[a] + in_train[b])
     order = np.argsort(((fold * 2 + (1 - label)) * n_genes + a) * n_genes + b)
-    names = gene_index.to_numpy()
-    table = pd.DataFrame({
-        "gene_a": names[a[order]],
-        "gene_b": names[b[order]],
-        "label": label[order],
-        "direction": direction[order],
-        "fold": np.asarray(FOLDS)[fold[order]],
-        "pair_class": pair_class[order],
-    })
     _log_summary(fold, label, pair_class, split, seed)
-    return table
+    return {"names": gene_index.to_numpy(), "gene_a": a[order], "gene_b": b[order], "label": label[order],
+            "direction": direction[order], "fold": fold[order], "pair_class": pair_class[order]}
+
+
+def make_pairs(genes: Sequence[str], regulators: Sequence[str], targets: Sequence[str], tfs: Sequence[str],
+               split: str, seed: int, **settings) -> pd.DataFrame:
+    """The pair table (`gene_a gene_b label direction fold pair_class`) of one split and seed.
+
+    `settings`: negative_ratio, negatives, tf_only, directed, val_fraction, test_fraction
+    (see the module docstring and config/README.md).
+    """
+    return _table(pair_codes(genes, regulators, targets, tfs, split, seed, **settings))
+
+
+def _table(codes: dict) -> pd.DataFrame:
+    names = codes["names"]
+    return pd.DataFrame({
+        "gene_a": names[codes["gene_a"]],
+        "gene_b": names[codes["gene_b"]],
+        "label": codes["label"],
+        "direction": codes["direction"],
+        "fold": np.asarray(FOLDS)[codes["fold"]],
+        "pair_class": codes["pair_class"],
+    })
+
+
+def write_pairs(codes: dict, path: str | Path, chunk: int = 1 << 18) -> None:
+    """Write the pair table TSV atomically, vectorised (no per-row Python; ~10x pandas to_csv).
+
+    Every row is three byte tokens: `gene_a<TAB>`, `gene_b<TAB>` and one of the 54 possible
+    `label<TAB>direction<TAB>fold<TAB>pair_class<LF>` endings, gathered from one byte buffer.
+    """
+    names = codes["names"]
+    endings = [f"{la}\t{d}\t{FOLDS[f]}\t{c}\n" for la in (0, 1) for d in range(3) for f in range(3) for c in range(3)]
+    vocab = [f"{n}\t".encode() for n in names] + [e.encode() for e in endings]
+    lengths = np.fromiter(map(len, vocab), dtype=np.int64, count=len(vocab))
+    starts = np.cumsum(lengths) - lengths
+    buffer = np.frombuffer(b"".join(vocab), dtype=np.uint8)
+    ending = len(names) + ((codes["label"] * 3 + codes["direction"]) * 3 + codes["fold"]) * 3 + codes["pair_class"]
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(("\t".join(PAIR_COLUMNS) + "\n").encode())
+        for lo in range(0, ending.size, chunk):
+            hi = lo + chunk
+            tokens = np.stack([codes["gene_a"][lo:hi], codes["gene_b"][lo:hi], ending[lo:hi]], axis=1).ravel()
+            size = lengths[tokens]
+            offset = np.repeat(starts[tokens] - (np.cumsum(size) - size), size)
+            fh.write(buffer[offset + np.arange(offset.size)].tobytes())
 
 
 def _random_folds(rng, reg, tgt, n_genes, fractions) -> np.ndarray:
@@ -409,9 +450,9 @@ def build_pairs(
             "the network stage should have removed them: rerun it (`snakemake --forcerun network`)"
         )
     tf_list = read_gene_list(tfs) if Path(tfs).stat().st_size else []
-    table = make_pairs(genes, edges["regulator"], edges["target"], tf_list, split, int(seed), **settings)
-    write_tsv(table, out)
-    return table
+    codes = pair_codes(genes, edges["regulator"], edges["target"], tf_list, split, int(seed), **settings)
+    write_pairs(codes, out)
+    return _table(codes)
 
 
-__all__ = ["make_pairs", "build_pairs", "split_rng", "FOLDS", "SPLITS", "PAIR_COLUMNS"]
+__all__ = ["make_pairs", "pair_codes", "write_pairs", "build_pairs", "split_rng", "FOLDS", "SPLITS", "PAIR_COLUMNS"]
