@@ -34,7 +34,9 @@ def make_results(root, gener_strength: float, degree_strength: float = 1.0, data
     (data / "samples.tsv").write_text(
         "sample\tknockout\tcontrols\ns1\t\t\ns2\t\t\ns3\tg0\ts1;s2\ns4\tg3\ts1\n")
     (data / "promoters.fa").write_text(">g0\nACGT\n>g1\nACGT\n>g2\nAC\nGT\n")
-    (data / "promoters.missing.tsv").write_text("gene\treason\ng3\tnot annotated\n")
+    (data / "promoters.missing.tsv").write_text(
+        "gene\treason\ng3\tnot annotated\ng1\tclipped at contig end\n"
+    )
     labels = np.tile([1, 0], N // 2)
     test = pd.DataFrame({
         "gene_a": [genes[i % 12] for i in range(N)], "gene_b": [genes[(i * 5 + 1) % 12] for i in range(N)],
@@ -126,7 +128,7 @@ def test_data_summary_counts(tmp_path):
     assert data_summary(tmp_path, "toy") == {
         "genes": 12, "samples": 4, "reference edges": 3, "regulators in the network": 2,
         "knockout samples": 2, "knocked-out genes": 2, "promoters found": 3, "genes without promoter": 1,
-        "TF list": 3,
+        "promoters clipped at a contig end": 1, "TF list": 3,
     }
 
 
@@ -170,3 +172,9 @@ def test_report_without_models_or_knockout(tmp_path, methods):
     out = tmp_path / "index.html"
     build_report(["toy"], out, tmp_path / "fig", methods, SPLITS, root=root)
     assert not (tmp_path / "fig" / "toy" / "knockout.png").exists()
+
+
+def test_clipped_reason_matches_the_promoters_stage():
+    from grnflow import promoters, report
+
+    assert report.CLIPPED == promoters.CLIPPED
