@@ -10,6 +10,8 @@ rule tree_importances:
         "results/{dataset}/baselines/tree_importances.tsv",
     log:
         "logs/{dataset}/tree_importances.log",
+    benchmark:
+        "benchmarks/{dataset}/tree_importances.tsv"
     conda:
         "../../envs/report.yaml"
     threads: config["baselines"]["trees"]["threads"]
@@ -34,6 +36,8 @@ rule baselines:
         metrics=job_metrics_file("{dataset}", "{method}", "{split}", "{seed}"),
     log:
         "logs/{dataset}/baselines/{method}/{split}/seed{seed}.log",
+    benchmark:
+        "benchmarks/{dataset}/baselines/{method}/{split}/seed{seed}.tsv"
     wildcard_constraints:
         method="degree|correlation|trees|random",
     conda:

@@ -9,6 +9,8 @@ rule download:
         f"{DOWNLOAD_CACHE}/{{sha256}}/{{name}}",
     log:
         "logs/download/{sha256}/{name}.log",
+    benchmark:
+        "benchmarks/download/{sha256}/{name}.tsv"
     wildcard_constraints:
         sha256="[0-9a-f]{64}",
         name="[^/]+",

@@ -12,6 +12,8 @@ rule gener:
         model="results/{dataset}/models/gener/{split}/seed{seed}/model.keras",
     log:
         "logs/{dataset}/gener/{split}/seed{seed}.log",
+    benchmark:
+        "benchmarks/{dataset}/gener/{split}/seed{seed}.tsv"
     conda:
         "../../envs/gener.yaml"
     threads: config["gener"]["threads"]

@@ -18,6 +18,8 @@ rule network:
         dropped="results/{dataset}/data/network.dropped.tsv",
     log:
         "logs/{dataset}/network.log",
+    benchmark:
+        "benchmarks/{dataset}/network.tsv"
     conda:
         "../../envs/data.yaml"
     resources:

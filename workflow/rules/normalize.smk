@@ -15,6 +15,8 @@ rule normalize:
         ),
     log:
         "logs/{dataset}/normalize.log",
+    benchmark:
+        "benchmarks/{dataset}/normalize.tsv"
     conda:
         "../../envs/data.yaml"
     resources:

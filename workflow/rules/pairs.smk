@@ -10,6 +10,8 @@ rule pairs:
         pairs="results/{dataset}/pairs/{split}/seed{seed}.tsv",
     log:
         "logs/{dataset}/pairs/{split}/seed{seed}.log",
+    benchmark:
+        "benchmarks/{dataset}/pairs/{split}/seed{seed}.tsv"
     conda:
         "../../envs/data.yaml"
     resources:

@@ -13,6 +13,8 @@ rule prepare_precise_samples:
         "results/{dataset}/prepared/samples.tsv",
     log:
         "logs/{dataset}/prepare_precise_samples.log",
+    benchmark:
+        "benchmarks/{dataset}/prepare_precise_samples.tsv"
     wildcard_constraints:
         dataset=only(prepared_datasets("samples", "precise")),
     conda:
@@ -33,6 +35,8 @@ rule prepare_precise_gene_features:
         "results/{dataset}/prepared/gene_features.tsv",
     log:
         "logs/{dataset}/prepare_precise_gene_features.log",
+    benchmark:
+        "benchmarks/{dataset}/prepare_precise_gene_features.tsv"
     wildcard_constraints:
         dataset=only(prepared_datasets("gene_features", "precise")),
     conda:
@@ -49,6 +53,8 @@ rule prepare_dream4_expression:
         samples="results/{dataset}/prepared/samples.tsv",
     log:
         "logs/{dataset}/prepare_dream4_expression.log",
+    benchmark:
+        "benchmarks/{dataset}/prepare_dream4_expression.tsv"
     wildcard_constraints:
         dataset=only(prepared_datasets("expression", "dream4")),
     conda:
@@ -65,6 +71,8 @@ rule prepare_dream5_expression:
         "results/{dataset}/prepared/expression.tsv",
     log:
         "logs/{dataset}/prepare_dream5_expression.log",
+    benchmark:
+        "benchmarks/{dataset}/prepare_dream5_expression.tsv"
     wildcard_constraints:
         dataset=only(prepared_datasets("expression", "dream5")),
     conda:
@@ -81,6 +89,8 @@ rule prepare_gold_standard:
         "results/{dataset}/prepared/network.tsv",
     log:
         "logs/{dataset}/prepare_gold_standard.log",
+    benchmark:
+        "benchmarks/{dataset}/prepare_gold_standard.tsv"
     wildcard_constraints:
         dataset=only(prepared_datasets("network", "dream")),
     conda:
@@ -96,6 +106,8 @@ rule prepare_biogrid_network:
         "results/{dataset}/prepared/network.tsv",
     log:
         "logs/{dataset}/prepare_biogrid_network.log",
+    benchmark:
+        "benchmarks/{dataset}/prepare_biogrid_network.tsv"
     wildcard_constraints:
         dataset=only(prepared_datasets("network", "biogrid")),
     conda:

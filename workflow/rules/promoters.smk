@@ -11,6 +11,8 @@ rule promoters:
         missing="results/{dataset}/data/promoters.missing.tsv",
     log:
         "logs/{dataset}/promoters.log",
+    benchmark:
+        "benchmarks/{dataset}/promoters.tsv"
     conda:
         "../../envs/data.yaml"
     resources:

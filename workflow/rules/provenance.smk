@@ -9,6 +9,8 @@ rule provenance:
         "results/provenance.json",
     log:
         "logs/provenance.log",
+    benchmark:
+        "benchmarks/provenance.tsv"
     conda:
         "../../envs/report.yaml"
     params:

@@ -34,6 +34,8 @@ rule compare:
         summary="results/{dataset}/comparison/summary.tsv",
     log:
         "logs/{dataset}/compare.log",
+    benchmark:
+        "benchmarks/{dataset}/compare.tsv"
     conda:
         "../../envs/report.yaml"
     script:
@@ -73,6 +75,8 @@ rule report:
         knockout=REPORT_FIGURES["knockout"],
     log:
         "logs/report.log",
+    benchmark:
+        "benchmarks/report.tsv"
     conda:
         "../../envs/report.yaml"
     params:

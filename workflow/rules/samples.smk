@@ -11,6 +11,8 @@ rule samples:
         "results/{dataset}/data/samples.tsv",
     log:
         "logs/{dataset}/samples.log",
+    benchmark:
+        "benchmarks/{dataset}/samples.tsv"
     conda:
         "../../envs/data.yaml"
     params:

@@ -18,6 +18,8 @@ rule synthesize:
         readme="results/{dataset}/synthetic/truth/README.txt",
     log:
         "logs/{dataset}/synthesize.log",
+    benchmark:
+        "benchmarks/{dataset}/synthesize.tsv"
     wildcard_constraints:
         dataset="|".join(map(re.escape, SYNTHETIC_DATASETS)) or "NONE",
     conda:
