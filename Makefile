@@ -23,6 +23,10 @@ run: venv
 test: venv
 	$(BIN)/python -m pytest -q
 
+# The tiny demo through profiles/slurm on a running Slurm (CI: `.ci/slurm-up` first, as root).
+test-slurm: venv
+	GRNFLOW_TEST_SLURM=1 $(BIN)/python -m pytest -q -s tests/slurm
+
 bench: venv
 	$(BIN)/python bench/bench_promoters.py && $(BIN)/python bench/bench_pairs.py
 
