@@ -1,0 +1,140 @@
+"""The real-data benchmark: E. coli PRECISE-278 end to end, every method x split x seed.
+
+    .venv/bin/python bench/real.py [--data ../shared/data] [--overlay config/bench_real.yaml]
+
+Runs the `ecoli_precise278` preset with the overlay's settings (all methods, the three split
+regimes, 3 seeds) from the offline mirror, in its own work folder (bench/out/real/), then writes
+bench/out/real/summary.md: the mean ± sd table per method x split, MTLGRN's knockout metrics,
+stage timings and the trainers' throughput and peak memory (from the rules' `benchmark:` files
+and the per-job metrics JSONs). Not a test: it takes up to an hour on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+DATASET = "ecoli_precise278"
+METRICS = ["auroc", "aupr", "aupr_ratio", "epr"]
+
+
+def run(workdir: Path, data: Path, overlay: Path, cores: int) -> float:
+    """Run the workflow; return its wall time in seconds."""
+    cmd = [
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(REPO / "Snakefile"),
+        "--directory", str(workdir),
+        "--cores", str(cores),
+        "--resources", "gpu=1",
+        "--configfile", str(REPO / "config" / "datasets" / f"{DATASET}.yaml"), str(overlay),
+        "--config", f"download={{mirror: {data}}}",
+    ]
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    return time.perf_counter() - start
+
+
+def mean_sd(series: pd.Series) -> str:
+    values = series.dropna()
+    if values.empty:
+        return "–"
+    if len(values) == 1:
+        return f"{values.iloc[0]:.3f}"
+    return f"{values.mean():.3f} ± {values.std(ddof=1):.3f}"
+
+
+def results_table(metrics: pd.DataFrame) -> str:
+    """Markdown: per split x method, mean ± sd over seeds of the ranking metrics."""
+    lines = ["| split | method | AUROC | AUPR | AUPR ratio | EPR | seeds |", "|---|---|---|---|---|---|---|"]
+    for (split, method), rows in metrics.groupby(["split", "method"], sort=False):
+        cells = [mean_sd(rows[m]) for m in METRICS]
+        lines.append(f"| {split} | {method} | " + " | ".join(cells) + f" | {rows['seed'].nunique()} |")
+    return "\n".join(lines)
+
+
+def knockout_table(metrics: pd.DataFrame) -> str:
+    ko = metrics[(metrics["method"] == "mtlgrn")]
+    if "knockout_pearson" not in ko.columns or ko["knockout_pearson"].isna().all():
+        return "MTLGRN reported no knockout metrics."
+    lines = ["| split | knockout Pearson r | direction accuracy |", "|---|---|---|"]
+    for split, rows in ko.groupby("split", sort=False):
+        lines.append(f"| {split} | {mean_sd(rows['knockout_pearson'])} | "
+                     f"{mean_sd(rows['knockout_direction_accuracy'])} |")
+    return "\n".join(lines)
+
+
+def stage_table(workdir: Path) -> str:
+    """Per rule: jobs, total and max seconds, max peak RSS (Snakemake `benchmark:` files)."""
+    rows = []
+    for path in sorted((workdir / "benchmarks").rglob("*.tsv")):
+        rel = path.relative_to(workdir / "benchmarks").parts
+        rule = rel[1] if rel[0] == DATASET else rel[0]
+        bench = pd.read_csv(path, sep="\t")
+        rows.append({"rule": rule.removesuffix(".tsv"), "s": bench["s"].iloc[0],
+                     "max_rss": pd.to_numeric(bench["max_rss"], errors="coerce").iloc[0]})
+    table = pd.DataFrame(rows)
+    lines = ["| rule | jobs | total s | max s per job | max peak RSS (MB) |", "|---|---|---|---|---|"]
+    for rule, grp in table.groupby("rule"):
+        lines.append(f"| {rule} | {len(grp)} | {grp['s'].sum():.0f} | {grp['s'].max():.0f} | "
+                     f"{grp['max_rss'].max():.0f} |")
+    return "\n".join(lines)
+
+
+def throughput_table(workdir: Path) -> str:
+    """Training pairs per second (train pairs x epochs / train seconds) of GENER and MTLGRN."""
+    lines = ["| method | jobs | median train pairs/s | median epochs | median train s |", "|---|---|---|---|---|"]
+    for method in ("gener", "mtlgrn"):
+        records = []
+        for path in sorted((workdir / "results" / DATASET / "metrics" / method).rglob("*.json")):
+            record = json.loads(path.read_text())
+            split, seed = path.parent.name, path.stem.removeprefix("seed")
+            pairs = pd.read_csv(workdir / "results" / DATASET / "pairs" / split / f"seed{seed}.tsv",
+                                sep="\t", usecols=["fold"])
+            n_train = int((pairs["fold"] == "train").sum())
+            epochs = record.get("epochs") or 0
+            seconds = record.get("train_seconds") or float("nan")
+            records.append({"pps": n_train * epochs / seconds, "epochs": epochs, "s": seconds})
+        if records:
+            df = pd.DataFrame(records)
+            lines.append(f"| {method} | {len(df)} | {df['pps'].median():.0f} | {df['epochs'].median():.0f} | "
+                         f"{df['s'].median():.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("GRNFLOW_SHARED_DATA", REPO.parent / "shared" / "data")))
+    parser.add_argument("--overlay", type=Path, default=REPO / "config" / "bench_real.yaml")
+    parser.add_argument("--workdir", type=Path, default=REPO / "bench" / "out" / "real")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--summarize-only", action="store_true", help="only rebuild summary.md")
+    args = parser.parse_args()
+    if not args.data.is_dir():
+        sys.exit(f"real data folder {args.data} is absent: pass --data or set GRNFLOW_SHARED_DATA")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    wall = None if args.summarize_only else run(args.workdir, args.data.resolve(), args.overlay.resolve(), args.cores)
+    metrics = pd.read_csv(args.workdir / "results" / DATASET / "comparison" / "metrics.tsv", sep="\t")
+    text = "\n\n".join([
+        f"Real-data benchmark: `{DATASET}`, {time.strftime('%Y-%m-%d')}, {platform.machine()} "
+        f"{os.cpu_count()} CPUs, no GPU, overlay `{args.overlay.relative_to(REPO)}`"
+        + (f", wall time {wall / 60:.1f} min" if wall else ""),
+        results_table(metrics),
+        knockout_table(metrics),
+        "Stage timings and peak memory:\n\n" + stage_table(args.workdir),
+        "Training throughput:\n\n" + throughput_table(args.workdir),
+    ])
+    (args.workdir / "summary.md").write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
