@@ -105,8 +105,13 @@ def read_table(path: str | Path, sep: str = "auto", **kwargs) -> pd.DataFrame:
 
 def read_gene_list(path: str | Path) -> list[str]:
     """One ID per line; blank lines and `#` comments ignored; a header-like first column kept."""
-    with open_text(path) as fh:
-        rows = [line.strip().split("\t")[0].split(",")[0] for line in fh]
+    try:
+        with open_text(path) as fh:
+            rows = [line.strip().split("\t")[0].split(",")[0] for line in fh]
+    except (EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(_damaged_gzip(path, exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not a text file ({exc}); expected one gene ID per line") from exc
     return [r for r in rows if r and not r.startswith("#")]
 
 
