@@ -25,6 +25,7 @@ from grnflow.mtlgrn import (
     knockout_targets,
     message_graph,
     run_mtlgrn,
+    supervision_graph,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -202,6 +203,15 @@ def test_message_graph_training_positives_only(tmp_path):
             assert (a, b) not in edges and (b, a) not in edges
 
 
+def test_supervision_graph_hides_the_scored_positive_edges_both_ways():
+    edges = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+    a, b, y = torch.tensor([0, 2, 3]), torch.tensor([1, 3, 0]), torch.tensor([1.0, 1.0, 0.0])
+    kept = supervision_graph(edges, a, b, y, n_genes=4)
+    assert kept.tolist() == [[1, 2], [2, 1]]  # 0-1 and 2-3 hidden; negative 3->0 is no edge anyway
+    # a batch without positives leaves the graph as it is
+    assert supervision_graph(edges, a[2:], b[2:], y[2:], n_genes=4) is edges
+
+
 def test_message_graph_drops_self_loops_and_duplicates():
     edge_index = message_graph(np.array([0, 1, 2, 3, 0]), np.array([1, 0, 2, 1, 1]), np.array([1, 1, 1, 0, 1]))
     assert edge_index.T.tolist() == [[0, 1], [1, 0]]
@@ -241,8 +251,9 @@ def test_link_loss_is_bce_on_raw_logits(tmp_path):
     model = MTLGRN(problem.x.shape[1], problem.expression.shape[1], hidden=4, heads=2, out=4)
     model.eval()
     loss = compute_losses(model, problem, ["link"])["link"]
-    z = model.encode(problem.x, problem.edge_index)
     a, b, y = problem.train
+    # the scored pairs' own positive edges are hidden from the message graph
+    z = model.encode(problem.x, supervision_graph(problem.edge_index, a, b, y, problem.x.shape[0]))
     logits = (z[a] * z[b]).sum(-1)
     p = torch.sigmoid(logits)
     manual = -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
@@ -296,7 +307,9 @@ def test_learns_small_problem_and_logs_cpu(tmp_path, caplog):
     pairs = pd.read_csv(paths["pairs"], sep="\t")
     assert len(pred) == (pairs.fold == "test").sum()
     assert pred["score"].is_monotonic_decreasing
-    assert pred["score"].between(0, 1).all()
+    # scores are raw logits; the decision rule is score >= threshold 0 (probability 0.5)
+    assert metrics["threshold"] == 0.0
+    assert np.isfinite(pred["score"]).all() and pred["score"].nunique() == len(pred)
     state = torch.load(out / "model.pt", weights_only=True)
     assert "conv1.lin.weight" in state or any(k.startswith("conv1.") for k in state)
     assert record["auroc"] == metrics["auroc"]

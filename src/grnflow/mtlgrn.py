@@ -42,6 +42,10 @@ from grnflow.predictions import read_pairs, write_job_metrics, write_predictions
 log = logging.getLogger("grnflow.mtlgrn")
 
 TASKS = ("link", "knockout", "reconstruction")
+# Prediction scores are the raw logits (log-odds; sigmoid(score) is the edge probability), so a
+# saturated sigmoid cannot tie the ranking in the written file; an edge is called at score >= 0,
+# i.e. probability >= 0.5.
+THRESHOLD = 0.0
 DEFAULTS = {
     "hidden": 32,
     "heads": 8,
@@ -353,15 +357,34 @@ def active_tasks(tasks: dict, problem: Problem) -> list[str]:
     return active
 
 
+def supervision_graph(
+    edge_index: torch.Tensor, a: torch.Tensor, b: torch.Tensor, y: torch.Tensor, n_genes: int
+) -> torch.Tensor:
+    """`edge_index` without the edges (either direction) of the positive pairs a -> b in use."""
+    pos = y == 1
+    if not bool(pos.any()):
+        return edge_index
+    hidden = torch.cat([a[pos] * n_genes + b[pos], b[pos] * n_genes + a[pos]])
+    keep = ~torch.isin(edge_index[0] * n_genes + edge_index[1], hidden)
+    return edge_index[:, keep]
+
+
 def compute_losses(
     model: MTLGRN, problem: Problem, tasks: list[str], batch: torch.Tensor | None = None
 ) -> dict[str, torch.Tensor]:
     """One forward pass; the loss of every task in `tasks` (and only those). `batch` indexes
-    the training pairs of this step (all of them when None)."""
-    z = model.encode(problem.x, problem.edge_index)
+    the training pairs of this step (all of them when None).
+
+    The step's own positive pairs are hidden from the message graph (`supervision_graph`): a
+    test edge is never in the graph, so a training edge must not be either while it is scored,
+    else the model learns "the pair is linked in the graph" and that never transfers."""
+    a, b, y = problem.train if batch is None else (t[batch] for t in problem.train)
+    edge_index = problem.edge_index
+    if "link" in tasks:
+        edge_index = supervision_graph(edge_index, a, b, y, problem.x.shape[0])
+    z = model.encode(problem.x, edge_index)
     losses = {}
     if "link" in tasks:
-        a, b, y = problem.train if batch is None else (t[batch] for t in problem.train)
         losses["link"] = nn.functional.binary_cross_entropy_with_logits(model.link_logits(z, a, b), y)
     if "knockout" in tasks:
         ko = problem.ko_train
@@ -477,6 +500,13 @@ def train(
         else:
             log.info("ignoring checkpoint %s: it belongs to another config or input", ckpt)
 
+    n_pos = int((problem.train[2] == 1).sum())
+    if "link" in tasks and n_pos and p["batch_size"] * 2 > len(problem.train[0]):
+        log.warning(
+            "batch_size %d is over half of the %d training pairs: each step hides its batch's "
+            "positive edges from the message graph, so training sees few edges; lower batch_size",
+            p["batch_size"], len(problem.train[0]),
+        )
     val_a, val_b, val_y = problem.val
     val_labels = val_y.cpu().numpy()
     start = time.perf_counter()
@@ -616,7 +646,7 @@ def run_mtlgrn(
     prob = problem.to(device)
     with torch.no_grad():
         z = model.encode(prob.x, prob.edge_index)
-        scores = torch.sigmoid(model.link_logits(z, prob.test[0], prob.test[1])).cpu().numpy()
+        scores = model.link_logits(z, prob.test[0], prob.test[1]).cpu().numpy().astype(np.float64)
         ko_fields = {"knockout_pearson": None, "knockout_direction_accuracy": None}
         n_held = 0
         if prob.ko_heldout is not None and heldout.any():
@@ -645,6 +675,7 @@ def run_mtlgrn(
         tasks=result.tasks,
         knockout_n_heldout=n_held,
         knockout_threshold=p["knockout_threshold"],
+        threshold=THRESHOLD,
         **ko_fields,
     )
     log.info(
