@@ -17,7 +17,7 @@ import pytest
 
 from helpers import REPO, run_workflow, tiny_config
 
-pytestmark = pytest.mark.skipif(
+needs_slurm = pytest.mark.skipif(
     os.environ.get("GRNFLOW_TEST_SLURM") != "1",
     reason="needs a running Slurm: `make test-slurm` (after `.ci/slurm-up`, as root)",
 )
@@ -50,6 +50,7 @@ def test_job_rules_parses_job_blocks():
     assert job_rules(text) == {"4": "pairs", "0": "all"}
 
 
+@needs_slurm
 def test_tiny_demo_runs_every_job_under_slurm(tmp_path):
     nodes = subprocess.run(["sinfo", "-h", "-o", "%T %G"], capture_output=True, text=True)
     assert nodes.returncode == 0 and "gpu" in nodes.stdout, f"no Slurm node with GPUs: {nodes}"
@@ -99,6 +100,7 @@ def test_tiny_demo_runs_every_job_under_slurm(tmp_path):
         assert slurm_id in all_ids, f"{log}: ran outside the submitted Slurm jobs ({slurm_id})"
         rule = next(r for r, ids in slurm_ids_of.items() if slurm_id in ids)
         if rule in TRAINING_RULES:
+            print(f"{log.relative_to(tmp_path)}: {head.group(0)}")
             assert re.fullmatch(r"\d+(,\d+)*", cuda), f"{log}: Slurm set no GPU ({cuda})"
         else:
             assert cuda == "-", f"{log}: a {rule} job got a GPU ({cuda})"
