@@ -136,8 +136,8 @@ def test_learns_a_synthetic_regulation_problem_on_cpu(tmp_path, caplog):
             expression, pairs, dataset="toy", split="random", seed=0, epochs=8, batch_size=32, **out
         )
     assert record["auroc"] > 0.75, record
-    assert record["device"] == "CPU"
-    assert "device: CPU" in caplog.text
+    assert record["device"] == "cpu"
+    assert "device: cpu" in caplog.text
     assert "epoch 1/8: loss" in caplog.text and "val AUROC" in caplog.text
     metrics = json.loads(out["out_metrics"].read_text())
     for key in ("dataset", "split", "method", "seed", "auroc", "aupr", "n_pos", "n_neg", "train_seconds",
@@ -246,10 +246,10 @@ def test_gener_rule_runs_in_the_workflow(tmp_path):
     run_workflow(tmp_path, tiny_config(splits=["random"], methods=["gener"]), targets=[target])
     metrics = json.loads((tmp_path / target).read_text())
     assert (metrics["dataset"], metrics["split"], metrics["method"], metrics["seed"]) == ("demo", "random", "gener", 0)
-    assert metrics["device"] == "CPU" and 1 <= metrics["epochs"] <= 4
+    assert metrics["device"] == "cpu" and 1 <= metrics["epochs"] <= 4
     ranked = pd.read_csv(tmp_path / "results/demo/predictions/gener/random/seed0.tsv.gz", sep="\t")
     assert len(ranked) == metrics["n_pos"] + metrics["n_neg"] and ranked["score"].is_monotonic_decreasing
     assert (tmp_path / "results/demo/models/gener/random/seed0/model.keras").is_file()
     log = (tmp_path / "logs/demo/gener/random/seed0.log").read_text()
-    assert "device: CPU" in log and "epoch 1/4: loss" in log and "val AUROC" in log
+    assert "device: cpu" in log and "epoch 1/4: loss" in log and "val AUROC" in log
     assert not (tmp_path / "results/demo/checkpoints/gener/random/seed0/checkpoint.npz").exists()

@@ -41,7 +41,7 @@ FOLDS = ("train", "val", "test")
 
 
 def configure_tensorflow(threads: int, seed: int) -> str:
-    """Threads, determinism and seeds for TensorFlow; returns the device used ("GPU" or "CPU")."""
+    """Threads, determinism and seeds for TensorFlow; returns the device used ("cuda" or "cpu", as MTLGRN says)."""
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
@@ -58,10 +58,10 @@ def configure_tensorflow(threads: int, seed: int) -> str:
             except RuntimeError:
                 pass
         name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name)
-        log.info("device: GPU (%s; %d visible)", name, len(gpus))
-        return "GPU"
-    log.info("device: CPU (%d threads; no GPU visible to TensorFlow)", threads)
-    return "CPU"
+        log.info("device: cuda (GPU %s; %d visible)", name, len(gpus))
+        return "cuda"
+    log.info("device: cpu (%d threads; no GPU visible to TensorFlow)", threads)
+    return "cpu"
 
 
 def fingerprint(settings: dict, *arrays: np.ndarray) -> str:
