@@ -119,7 +119,7 @@ def test_list_changes_params_names_the_gener_outputs(complete_run):
 
     Snakemake 9.27.1 over-reports here: it also lists the last output of every other job that
     has params, changed or not (ParamsChange.__or__ keeps the files of an empty change), so
-    docs/running.md points users to the dry run's `reason:` lines instead.
+    the README (Partial reruns) points users to the dry run's `reason:` lines instead.
     """
     workdir, config, _ = complete_run
     changed = dict(config, gener=dict(config["gener"], epochs=config["gener"]["epochs"] + 1))
