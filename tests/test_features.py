@@ -5,13 +5,16 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.decomposition import PCA
 
 from grnflow.errors import InputError
 from grnflow.features import (
     gene_features,
+    kmer_block,
     kmer_counts,
     kmer_frequencies,
     read_fasta,
+    reduce_pca,
     table_features,
 )
 
@@ -160,3 +163,27 @@ def test_gene_features_empty_fasta_uses_table_only(tmp_path, caplog):
     assert written.shape == (3, 2)
     pc = written["pc1"].to_numpy()
     assert np.all(np.diff(pc) > 0) or np.all(np.diff(pc) < 0)
+
+
+def test_kmer_block_indicator_weighs_as_one_kmer_column():
+    freq = np.array([[0.5, 0.5, 0.0], [0.25, 0.25, 0.5], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    have = np.array([True, True, False, True])
+    block = kmer_block(freq, have)
+    var = block.var(axis=0)
+    assert var.sum() == pytest.approx(1.0)
+    assert var[-1] == pytest.approx(var[:-1].mean())  # indicator = one average k-mer column
+    assert block[2, -1] > 0 and block[0, -1] == 0
+    # every gene with a promoter: the indicator column is constant zero
+    assert (kmer_block(freq[:2], have[:2])[:, -1] == 0).all()
+
+
+def test_reduce_pca_solvers_agree_exactly_up_to_sign():
+    rng = np.random.default_rng(0)
+    tall = rng.normal(size=(60, 8)) @ np.diag([5, 4, 3, 2, 1, 0.5, 0.2, 0.1])
+    scores, ratio = reduce_pca(tall, 0.9)  # 8 <= 1.5 x 60: covariance eigendecomposition
+    ref = PCA(n_components=0.9, svd_solver="full").fit(tall)
+    assert scores.shape[1] == ref.n_components_
+    np.testing.assert_allclose(np.abs(scores), np.abs(ref.transform(tall)), atol=1e-9)
+    np.testing.assert_allclose(ratio, ref.explained_variance_ratio_, atol=1e-12)
+    again, _ = reduce_pca(tall, 0.9)
+    assert np.array_equal(scores, again)  # deterministic

@@ -172,10 +172,27 @@ def _unit_variance(block: np.ndarray) -> np.ndarray:
     return block / np.sqrt(total) if total > 0 else block
 
 
+def kmer_block(freq: np.ndarray, have: np.ndarray) -> np.ndarray:
+    """k-mer frequencies + the `no_promoter` indicator, scaled to unit total variance.
+
+    The 0/1 indicator is scaled to the variance of an average k-mer column: unscaled, its
+    variance (0.015 with 1.5% of genes without promoter, E. coli) dwarfs that of all 4^k
+    frequencies together (0.0015 at k=6), and PCA would keep it and drop the k-mer signal."""
+    indicator = (~np.asarray(have, dtype=bool)).astype(float)
+    if indicator.var() > 0:
+        indicator *= np.sqrt(freq.var(axis=0).mean() / indicator.var())
+    return _unit_variance(np.column_stack([freq, indicator]))
+
+
 def reduce_pca(matrix: np.ndarray, variance: float) -> tuple[np.ndarray, np.ndarray]:
-    """PCA scores keeping `variance` of the explained variance (1.0 keeps every component)."""
+    """PCA scores keeping `variance` of the explained variance (1.0 keeps every component).
+
+    Exact and deterministic either way: the eigendecomposition of the features x features
+    covariance when features are not much more than genes (E. coli, 3,923 genes x 4,122
+    features: ~9 s instead of ~21 s for the full SVD), else the full SVD (small datasets)."""
     n_components = None if variance >= 1 else variance
-    pca = PCA(n_components=n_components, svd_solver="full")
+    solver = "covariance_eigh" if matrix.shape[1] <= 1.5 * matrix.shape[0] else "full"
+    pca = PCA(n_components=n_components, svd_solver=solver)
     scores = pca.fit_transform(matrix)
     return scores, pca.explained_variance_ratio_
 
@@ -210,8 +227,7 @@ def gene_features(
             kmer, kmer_strands, "s" if kmer_strands == "both" else "", have.sum(), len(genes),
             (~have).sum(), no_kmer.sum(), kmer,
         )
-        kblock = np.column_stack([freq, (~have).astype(float)])
-        blocks.append(_unit_variance(kblock))
+        blocks.append(kmer_block(freq, have))
         names.append("kmer")
     else:
         log.info("k-mer features off: %s holds no promoter (no genome configured)", promoters)
