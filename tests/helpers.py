@@ -35,7 +35,7 @@ TINY_CONFIG = {
     "seeds": [0],
     "methods": ["gener", "mtlgrn", "degree", "correlation", "trees", "random"],
     "gener": {"epochs": 4, "batch_size": 32},
-    "mtlgrn": {"epochs": 20, "kmer": 4},
+    "mtlgrn": {"epochs": 60, "kmer": 6, "learning_rate": 0.003, "batch_size": 32, "patience": 20},
     "baselines": {"trees": {"n_estimators": 20}},
 }
 

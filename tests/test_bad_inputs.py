@@ -165,10 +165,15 @@ def bad_sign(demo):
     return edit_lines(demo / "network.tsv", lambda ls: ls[:3] + [ls[3].rsplit("\t", 1)[0] + "\tmaybe\n"] + ls[4:])
 
 
-def tfs(content):
+def tfs(content, name="tfs.txt"):
     def make(demo, d, server):
-        return {"tfs": put(d, "tfs.txt", content)}, {}
+        return {"tfs": put(d, name, content)}, {}
     return make
+
+
+def truncated(data: bytes) -> bytes:
+    packed = gzip.compress(data, mtime=0)
+    return packed[: len(packed) // 2]
 
 
 def check_some_absent(workdir, ds):
@@ -324,6 +329,10 @@ CASES: dict[str, Case] = {
                          ["{file} (column sign): unrecognised sign value(s) 'maybe'"]),
     "tfs_all_unknown": Case("network", tfs("TF_X\nTF_Y\nTF_Z\n"),
                             ["{file}: none of its 3 TF IDs is an expression gene"]),
+    "tfs_truncated_gzip": Case("network", tfs(truncated(b"".join(b"G%04d\n" % i for i in range(1, 4000))),
+                                              "tfs.txt.gz"),
+                               ["{file}: the gzip-compressed file is truncated or damaged"]),
+    "tfs_not_text": Case("network", tfs(bytes(range(128, 256)) * 4), ["{file}: not a text file"]),
     "tfs_some_unknown": Case("network", tfs("G0003\nTF_X\nG0008\nTF_Y\n"), warning=check_some_unknown_tfs),
     # sample sheet
     "sheet_unknown_sample": Case(

@@ -132,7 +132,9 @@ def runs(tmp_path_factory):
     run_workflow(clean, CONFIG, targets=[COMPARISON])
     clean_seconds = time.monotonic() - started
     kill_training(killed, "gener")
-    # A killed Snakemake leaves its lock behind: `--unlock` first (docs/troubleshooting.md).
+    # A killed Snakemake leaves its lock behind and says how to remove it (as the docs do).
+    locked = run_workflow(killed, CONFIG, targets=[COMPARISON], check=False)
+    assert locked.returncode != 0 and "cannot be locked" in locked.stderr and "--unlock" in locked.stderr
     run_workflow(killed, CONFIG, targets=[COMPARISON], extra=["--unlock"])
     kill_training(killed, "mtlgrn", extra=["--rerun-incomplete"])
     run_workflow(killed, CONFIG, targets=[COMPARISON], extra=["--unlock"])
