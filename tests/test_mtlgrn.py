@@ -443,3 +443,20 @@ def test_workflow_mtlgrn_on_tiny_demo(tmp_path):
     job_log = (tmp_path / "logs/demo/mtlgrn/random/seed0.log").read_text()
     assert "device: cpu" in job_log and "epoch 1: link" in job_log
     assert (tmp_path / "results/demo/checkpoints/mtlgrn/random/seed0/last.pt").exists()
+
+
+@pytest.mark.slow
+def test_learns_on_demo(tmp_path):
+    """With the tiny demo's mtlgrn settings (tests/helpers.TINY_CONFIG), the real workflow
+    trains MTLGRN above chance on the random split. Measured test AUROC on pair seeds 0-4
+    (2026-11-22, 2-core CPU): 0.69, 0.71, 0.63, 0.62, 0.64 (untrained-shortcut version:
+    0.47 on seed 0); the margin 0.1 sits below the worst seed."""
+    from helpers import run_workflow, tiny_config
+
+    config = tiny_config(splits=["random"], methods=["mtlgrn"])
+    target = "results/demo/metrics/mtlgrn/random/seed0.json"
+    run_workflow(tmp_path, config, [target])
+    metrics = json.loads((tmp_path / target).read_text())
+    assert metrics["tasks"] == ["link", "knockout", "reconstruction"]
+    assert metrics["threshold"] == 0.0 and metrics["n_pos"] > 0 and metrics["n_neg"] > 0
+    assert metrics["auroc"] >= 0.5 + 0.1, metrics
