@@ -460,3 +460,19 @@ def test_learns_on_demo(tmp_path):
     assert metrics["tasks"] == ["link", "knockout", "reconstruction"]
     assert metrics["threshold"] == 0.0 and metrics["n_pos"] > 0 and metrics["n_neg"] > 0
     assert metrics["auroc"] >= 0.5 + 0.1, metrics
+
+
+def test_knockout_batches_cover_every_experiment_once_per_epoch():
+    from types import SimpleNamespace
+
+    from grnflow.mtlgrn import knockout_batches
+
+    torch.manual_seed(0)
+    problem = SimpleNamespace(ko_train={"knocked": torch.arange(10)})
+    chunks = knockout_batches(problem, 4, "cpu")
+    assert len(chunks) == 4 and all(len(c) == 3 for c in chunks)  # ceil(10 / 4) per step
+    seen = torch.cat(chunks).tolist()
+    assert set(seen) == set(range(10))  # every experiment at least once
+    few = knockout_batches(SimpleNamespace(ko_train={"knocked": torch.arange(2)}), 5, "cpu")
+    assert len(few) == 5 and all(len(c) == 1 for c in few)  # cycled: one per step
+    assert knockout_batches(SimpleNamespace(ko_train=None), 3, "cpu") == [None, None, None]

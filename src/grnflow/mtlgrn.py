@@ -370,10 +370,15 @@ def supervision_graph(
 
 
 def compute_losses(
-    model: MTLGRN, problem: Problem, tasks: list[str], batch: torch.Tensor | None = None
+    model: MTLGRN,
+    problem: Problem,
+    tasks: list[str],
+    batch: torch.Tensor | None = None,
+    ko_batch: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """One forward pass; the loss of every task in `tasks` (and only those). `batch` indexes
-    the training pairs of this step (all of them when None).
+    the training pairs of this step, `ko_batch` its training knockout experiments (all of
+    them when None).
 
     The step's own positive pairs are hidden from the message graph (`supervision_graph`): a
     test edge is never in the graph, so a training edge must not be either while it is scored,
@@ -388,6 +393,8 @@ def compute_losses(
         losses["link"] = nn.functional.binary_cross_entropy_with_logits(model.link_logits(z, a, b), y)
     if "knockout" in tasks:
         ko = problem.ko_train
+        if ko_batch is not None:
+            ko = {key: value[ko_batch] for key, value in ko.items()}
         pred = model.knockout(z, ko["knocked"], ko["control"])
         losses["knockout"] = ((pred - ko["target"])[ko["mask"]] ** 2).mean()
     if "reconstruction" in tasks:
@@ -396,6 +403,18 @@ def compute_losses(
 
 
 # --------------------------------------------------------------------------- training
+
+
+def knockout_batches(problem: Problem, n_steps: int, device) -> list:
+    """Training knockout experiments of each of `n_steps` steps: a shuffled epoch's worth cut
+    into `n_steps` chunks (cycled when there are fewer experiments than steps), so that the
+    costly knockout head sees every experiment once per epoch, not at every step."""
+    if problem.ko_train is None:
+        return [None] * n_steps
+    n_exp = len(problem.ko_train["knocked"])
+    per_step = max(1, math.ceil(n_exp / n_steps))
+    order = torch.randperm(n_exp).repeat(math.ceil(per_step * n_steps / n_exp))
+    return list(order[: per_step * n_steps].to(device).split(per_step))
 
 
 def _signature(params: dict, seed: int, problem: Problem) -> str:
@@ -513,15 +532,17 @@ def train(
     seconds_before = state["train_seconds"]
     while not state["stopped"] and state["epoch"] < p["epochs"]:
         model.train()
-        # mini-batches of training pairs (shuffled by the checkpointed torch RNG); every step
-        # encodes the whole graph and adds the full knockout and reconstruction losses
+        # mini-batches of training pairs and, alongside, of training knockout experiments
+        # (each seen once per epoch; both shuffled by the checkpointed torch RNG); every step
+        # encodes the whole graph and adds the full reconstruction loss
         n_train = len(problem.train[0])
         batches = torch.randperm(n_train).to(device).split(p["batch_size"]) if n_train else [None]
+        ko_batches = knockout_batches(problem, len(batches), device)
         values = dict.fromkeys(tasks, 0.0)
         total_value = 0.0
-        for batch in batches:
+        for batch, ko_batch in zip(batches, ko_batches):
             optimizer.zero_grad()
-            losses = compute_losses(model, problem, tasks, batch)
+            losses = compute_losses(model, problem, tasks, batch, ko_batch)
             total = sum(weights[t] * losses[t] for t in tasks)
             total.backward()
             optimizer.step()
