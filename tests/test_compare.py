@@ -143,9 +143,9 @@ def test_summary_sd_undefined_with_one_seed():
 
 def test_compare_outputs_are_byte_identical_and_order_free(tmp_path):
     preds, mets = toy_jobs(tmp_path)
-    compare("toy", preds, mets, tmp_path / "a" / "metrics.tsv", tmp_path / "a" / "summary.tsv")
-    compare("toy", preds[::-1], mets, tmp_path / "b" / "metrics.tsv", tmp_path / "b" / "summary.tsv")
-    for name in ("metrics.tsv", "summary.tsv"):
+    for out, order in (("a", preds), ("b", preds[::-1])):
+        compare("toy", order, mets, *(tmp_path / out / f"{t}.tsv" for t in ("metrics", "summary", "runtime")))
+    for name in ("metrics.tsv", "summary.tsv", "runtime.tsv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     text = (tmp_path / "a" / "metrics.tsv").read_text()
     assert "\t1.000000\t" in text and "NaN" in text
@@ -170,3 +170,15 @@ def test_json_is_read_with_its_facts(tmp_path):
     _, mets = toy_jobs(tmp_path)
     record = json.loads(mets[2].read_text())
     assert record["threshold"] == 0.5 and record["epochs"] is None
+
+
+def test_run_facts_go_to_runtime_not_metrics(tmp_path):
+    preds, mets = toy_jobs(tmp_path)
+    out = [tmp_path / f"{t}.tsv" for t in ("metrics", "summary", "runtime")]
+    compare("toy", preds, mets, *out)
+    metrics, summary, runtime = (read_comparison(p) for p in out)
+    for table in (metrics, summary):
+        assert not {"train_seconds", "device"} & set(table.columns)
+        assert not any(c.startswith("train_seconds") for c in table.columns)
+    assert list(runtime.columns) == ["dataset", "split", "method", "seed", "train_seconds", "device"]
+    assert runtime["train_seconds"].tolist() == [1.5] * 4 and set(runtime["device"]) == {"cpu"}

@@ -62,7 +62,7 @@ def make_results(root, gener_strength: float, degree_strength: float = 1.0, data
                 preds.append(pred)
                 mets.append(met)
     comp = root / dataset / "comparison"
-    compare(dataset, preds, mets, comp / "metrics.tsv", comp / "summary.tsv")
+    compare(dataset, preds, mets, comp / "metrics.tsv", comp / "summary.tsv", comp / "runtime.tsv")
     return root
 
 

@@ -29,8 +29,11 @@ CLASS_KEYS = ("n_pos", "n_neg", *RANKING_KEYS, *THRESHOLD_KEYS)
 METRIC_COLUMNS = (
     ["n_pos", "n_neg", *RANKING_KEYS, *THRESHOLD_KEYS, "threshold"]
     + [f"{k}_pc{c}" for c in PAIR_CLASSES for k in CLASS_KEYS]
-    + ["train_seconds", "epochs", "device", "knockout_pearson", "knockout_direction_accuracy"]
+    + ["epochs", "knockout_pearson", "knockout_direction_accuracy"]
 )
+# Facts of the run, not of the result: they vary between identical runs (time) or machines
+# (device), so they go to comparison/runtime.tsv and metrics.tsv stays byte-reproducible.
+RUN_COLUMNS = ["train_seconds", "device"]
 FLOAT_FORMAT = "%.6f"
 
 _PRED = re.compile(r"predictions/(?P<method>[^/]+)/(?P<split>[^/]+)/seed(?P<seed>\d+)\.tsv(\.gz)?$")
@@ -122,8 +125,8 @@ def comparison_table(dataset: str, predictions: list, job_metrics: list) -> pd.D
         method, split, seed = ident
         rows.append(job_row(dataset, split, method, seed, path, by_id[ident]))
     table = pd.DataFrame(rows)
-    extra = sorted(c for c in table.columns if c not in ID_COLUMNS and c not in METRIC_COLUMNS)
-    table = table.reindex(columns=ID_COLUMNS + METRIC_COLUMNS + extra)
+    extra = sorted(c for c in table.columns if c not in ID_COLUMNS + METRIC_COLUMNS + RUN_COLUMNS)
+    table = table.reindex(columns=ID_COLUMNS + METRIC_COLUMNS + extra + RUN_COLUMNS)
     for col in table.columns:
         if col not in ("dataset", "split", "method", "device"):
             table[col] = pd.to_numeric(table[col], errors="coerce")
@@ -164,11 +167,15 @@ def compare(
     job_metrics: list,
     out_metrics: str | Path,
     out_summary: str | Path,
+    out_runtime: str | Path,
 ) -> pd.DataFrame:
-    """Write `comparison/metrics.tsv` (per seed) and `comparison/summary.tsv` (mean ± sd)."""
+    """Write `comparison/metrics.tsv` (per seed), `summary.tsv` (mean ± sd over seeds) and
+    `runtime.tsv` (training seconds and device per job, which differ between identical runs)."""
     table = comparison_table(dataset, list(predictions), list(job_metrics))
-    write_table(table, out_metrics)
-    write_table(summarize(table), out_summary)
+    results = table.drop(columns=RUN_COLUMNS)
+    write_table(results, out_metrics)
+    write_table(summarize(results), out_summary)
+    write_table(table[ID_COLUMNS + RUN_COLUMNS], out_runtime)
     return table
 
 

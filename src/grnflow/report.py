@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grnflow.compare import METHOD_ORDER, SPLIT_ORDER, read_comparison, read_predictions
+from grnflow.compare import METHOD_ORDER, SPLIT_ORDER, read_comparison, read_predictions, summarize
 from grnflow.errors import InputError
 from grnflow.io import atomic_path, open_text, read_gene_list, read_table, write_text
 from grnflow.metrics import PAIR_CLASSES, pr_points, roc_points
@@ -86,6 +86,17 @@ def data_summary(root: str | Path, dataset: str) -> dict:
     if tfs.exists():
         summary["TF list"] = len(read_gene_list(tfs))
     return summary
+
+
+def with_runtime(summary: pd.DataFrame, metrics: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add the run facts of runtime.tsv (training seconds, device) to the two tables shown."""
+    runtime = read_comparison(path)
+    keys = ["dataset", "split", "method"]
+    per_method = summarize(runtime)[keys + ["device", "train_seconds_mean"]]
+    return (
+        summary.merge(per_method, on=keys, how="left"),
+        metrics.merge(runtime, on=keys + ["seed"], how="left"),
+    )
 
 
 # ---------------------------------------------------------------- the honesty check
@@ -426,6 +437,7 @@ def build_report(
         comparison = root / dataset / "comparison"
         summary = read_comparison(comparison / "summary.tsv")
         metrics = read_comparison(comparison / "metrics.tsv")
+        summary, metrics = with_runtime(summary, metrics, comparison / "runtime.tsv")
         if summary.empty:
             raise InputError(f"{comparison / 'summary.tsv'}: no rows; the comparison has no jobs")
         figures = {}

@@ -32,6 +32,7 @@ rule compare:
     output:
         metrics="results/{dataset}/comparison/metrics.tsv",
         summary="results/{dataset}/comparison/summary.tsv",
+        runtime="results/{dataset}/comparison/runtime.tsv",
     log:
         "logs/{dataset}/compare.log",
     benchmark:
@@ -48,7 +49,7 @@ rule report:
         comparison=expand(
             "results/{dataset}/comparison/{table}.tsv",
             dataset=DATASETS,
-            table=["metrics", "summary"],
+            table=["metrics", "summary", "runtime"],
         ),
         predictions=expand(
             predictions_file("{dataset}", "{method}", "{split}", CURVE_SEED),

@@ -8,4 +8,5 @@ with log_to(snakemake.log[0]):
         job_metrics=snakemake.input.job_metrics,
         out_metrics=snakemake.output.metrics,
         out_summary=snakemake.output.summary,
+        out_runtime=snakemake.output.runtime,
     )
