@@ -123,8 +123,10 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     wall = None if args.summarize_only else run(args.workdir, args.data.resolve(), args.overlay.resolve(), args.cores)
     metrics = pd.read_csv(args.workdir / "results" / DATASET / "comparison" / "metrics.tsv", sep="\t")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                            text=True).stdout.strip() or "unknown"
     text = "\n\n".join([
-        f"Real-data benchmark: `{DATASET}`, {time.strftime('%Y-%m-%d')}, {platform.machine()} "
+        f"Real-data benchmark: `{DATASET}`, commit {commit}, {time.strftime('%Y-%m-%d')}, {platform.machine()} "
         f"{os.cpu_count()} CPUs, no GPU, overlay `{args.overlay.relative_to(REPO)}`"
         + (f", wall time {wall / 60:.1f} min" if wall else ""),
         results_table(metrics),
