@@ -34,7 +34,7 @@ TINY_CONFIG = {
     "splits": ["random", "tf_holdout", "gene_disjoint"],
     "seeds": [0],
     "methods": ["gener", "mtlgrn", "degree", "correlation", "trees", "random"],
-    "gener": {"epochs": 4, "batch_size": 32},
+    "gener": {"epochs": 15, "batch_size": 32},
     "mtlgrn": {"epochs": 60, "kmer": 6, "learning_rate": 0.003, "batch_size": 32, "patience": 20},
     "baselines": {"trees": {"n_estimators": 20}},
 }

@@ -243,7 +243,8 @@ def test_gener_rule_runs_in_the_workflow(tmp_path):
     from helpers import run_workflow, tiny_config
 
     target = "results/demo/metrics/gener/random/seed0.json"
-    run_workflow(tmp_path, tiny_config(splits=["random"], methods=["gener"]), targets=[target])
+    run_workflow(tmp_path, tiny_config(splits=["random"], methods=["gener"], gener={"epochs": 4, "batch_size": 32}),
+                 targets=[target])
     metrics = json.loads((tmp_path / target).read_text())
     assert (metrics["dataset"], metrics["split"], metrics["method"], metrics["seed"]) == ("demo", "random", "gener", 0)
     assert metrics["device"] == "cpu" and 1 <= metrics["epochs"] <= 4

@@ -11,6 +11,8 @@ rule features:
         features="results/{dataset}/mtlgrn/features.tsv",
     log:
         "logs/{dataset}/features.log",
+    benchmark:
+        "benchmarks/{dataset}/features.tsv"
     conda:
         "../../envs/mtlgrn.yaml"
     params:
@@ -34,6 +36,8 @@ rule mtlgrn:
         model="results/{dataset}/models/mtlgrn/{split}/seed{seed}/model.pt",
     log:
         "logs/{dataset}/mtlgrn/{split}/seed{seed}.log",
+    benchmark:
+        "benchmarks/{dataset}/mtlgrn/{split}/seed{seed}.tsv"
     conda:
         "../../envs/mtlgrn.yaml"
     threads: config["mtlgrn"]["threads"]
