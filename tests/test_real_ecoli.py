@@ -33,10 +33,11 @@ def test_every_method_split_has_a_row(ecoli_run):
     assert set(metrics["method"]) == {"gener", "mtlgrn", "degree", "correlation", "trees", "random"}
     assert set(metrics["split"]) == {"random", "tf_holdout", "gene_disjoint"}
     assert (metrics["n_pos"] > 100).all() and (metrics["n_neg"] > 100).all()
-    # Expression carries signal on real data: |Pearson| beats the random floor on every split.
+    # The hub shortcut is real on real data: on a random edge split the training degrees alone
+    # rank well, and on gene_disjoint (no test gene has a training degree) they say nothing.
     by = metrics.set_index(["split", "method"])["auroc"]
-    for split in ("random", "tf_holdout", "gene_disjoint"):
-        assert by[(split, "correlation")] > by[(split, "random")]
+    assert by[("random", "degree")] > 0.7
+    assert by[("gene_disjoint", "degree")] == 0.5
 
 
 def test_real_inputs_flowed_through(ecoli_run):
