@@ -56,3 +56,24 @@ def test_truncated_gzip_names_the_file(tmp_path):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(InputError, match="cut.tsv.gz"):
         read_table(path)
+
+
+def test_read_normalized_checks_and_indexes(tmp_path):
+    from grnflow.io import read_normalized
+
+    good = tmp_path / "expression.tsv"
+    good.write_text("gene\ts1\ts2\nb0001\t1.5\t-2\nb0002\t0\t3\n")
+    table = read_normalized(good)
+    assert list(table.index) == ["b0001", "b0002"] and list(table.columns) == ["s1", "s2"]
+    assert table.loc["b0001", "s2"] == -2.0
+    cases = {
+        "id\ts1\nA\t1\n": "the first column must be `gene`",
+        "gene\ts1\nA\t1\nA\t2\n": "gene IDs occur twice \\(A\\)",
+        "gene\ts1\nA\thigh\n": "non-numeric values in sample column\\(s\\) s1",
+        "gene\ts1\ts2\nA\t1\t\n": "missing or infinite value for gene A in sample s2 \\(line 2\\)",
+    }
+    for i, (text, message) in enumerate(cases.items()):
+        bad = tmp_path / f"bad{i}.tsv"
+        bad.write_text(text)
+        with pytest.raises(InputError, match=f"bad{i}.tsv: {message}"):
+            read_normalized(bad)

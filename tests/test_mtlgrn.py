@@ -113,12 +113,12 @@ def run_job(paths: dict, out: Path, params: dict, seed: int = 0, checkpoints=Tru
 
 
 def load_problem(paths: dict, heldout=None):
-    from grnflow.features import read_expression
+    from grnflow.io import read_normalized
     from grnflow.mtlgrn import read_samples
     from grnflow.predictions import read_pairs
 
     feats = pd.read_csv(paths["features"], sep="\t", dtype={"gene": str}).set_index("gene")
-    expr = read_expression(paths["expression"])
+    expr = read_normalized(paths["expression"])
     ko = knockout_targets(expr, read_samples(paths["samples"]), paths["samples"])
     held = np.zeros(len(ko), dtype=bool) if heldout is None else heldout
     return build_problem(feats, expr, read_pairs(paths["pairs"]), ko, held), ko, expr

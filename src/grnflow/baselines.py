@@ -15,27 +15,12 @@ import numpy as np
 import pandas as pd
 
 from grnflow.errors import InputError
-from grnflow.io import read_gene_list, read_table, write_tsv
+from grnflow.io import read_gene_list, read_normalized, read_table, write_tsv
 from grnflow.predictions import read_pairs, write_job_metrics, write_predictions
 
 log = logging.getLogger(__name__)
 
 BASELINE_METHODS = ("degree", "correlation", "trees", "random")
-
-
-def read_expression(path: str | Path) -> pd.DataFrame:
-    """The normalized matrix (genes x samples) indexed by gene, with float values."""
-    table = read_table(path, sep="tab", dtype={"gene": str})
-    if "gene" not in table.columns:
-        raise InputError(f"{path}: no `gene` column; expected genes x samples with a `gene` column first")
-    table = table.set_index("gene")
-    if table.index.duplicated().any():
-        dup = table.index[table.index.duplicated()][0]
-        raise InputError(f"{path}: gene {dup} occurs more than once; each gene must be one row")
-    try:
-        return table.astype(float)
-    except ValueError as exc:
-        raise InputError(f"{path}: non-numeric expression value ({exc}); the normalized matrix must be numeric") from exc
 
 
 def _gene_index(genes: pd.Index, wanted: pd.Series, source: str) -> np.ndarray:
@@ -164,7 +149,7 @@ def write_tree_importances(
     They use expression and the TF list only, no edge labels, so every split and seed of the
     dataset can look its test pairs up in the same table without leakage.
     """
-    expr = read_expression(expression)
+    expr = read_normalized(expression)
     regulators = [g for g in read_gene_list(tfs) if g in expr.index]
     if not regulators:
         raise InputError(f"{tfs}: none of the TFs is in the expression matrix {expression}")
@@ -204,7 +189,7 @@ def run_baseline(
     elif method == "random":
         scores = random_scores(test, seed)
     else:
-        expr = read_expression(expression)
+        expr = read_normalized(expression)
         if method == "correlation":
             scores = correlation_scores(expr, test, source=str(pairs))
         else:

@@ -26,7 +26,7 @@ import pandas as pd
 from sklearn.decomposition import PCA
 
 from grnflow.errors import InputError
-from grnflow.io import open_text, read_table, write_tsv
+from grnflow.io import open_text, read_normalized, read_table, write_tsv
 
 log = logging.getLogger("grnflow.features")
 
@@ -65,17 +65,6 @@ def read_fasta(path: str | Path) -> dict[str, str]:
             else:
                 current.append(line)
     return {k: "".join(v) for k, v in records.items()}
-
-
-def read_expression(path: str | Path) -> pd.DataFrame:
-    """The normalized matrix (`results/{ds}/data/expression.tsv`) as genes x samples, str IDs."""
-    table = read_table(path, sep="tab")
-    first = table.columns[0]
-    table[first] = table[first].astype(str)
-    expr = table.set_index(first)
-    expr.index.name = "gene"
-    expr.columns = [str(c) for c in expr.columns]
-    return expr.astype(float)
 
 
 def kmer_counts(seqs: list[str], k: int, both_strands: bool = False) -> np.ndarray:
@@ -211,7 +200,7 @@ def gene_features(
     pca_variance: float = 0.95,
 ) -> pd.DataFrame:
     """Write `out` (TSV: `gene`, `pc1`..`pcN`), one row per expression gene, in expression order."""
-    expr = read_expression(expression)
+    expr = read_normalized(expression)
     genes = list(expr.index)
     blocks: list[np.ndarray] = []
     names: list[str] = []

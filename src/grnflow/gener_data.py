@@ -14,39 +14,15 @@ import pandas as pd
 import tensorflow as tf
 
 from grnflow.errors import InputError
-from grnflow.io import read_table
+from grnflow.io import read_normalized
 
 
 def load_expression(path: str | Path) -> tuple[pd.Index, np.ndarray]:
     """Gene IDs and the genes x samples float32 matrix of a normalized expression table."""
-    table = read_table(path, sep="tab", dtype={"gene": str})
-    if table.columns[0] != "gene":
-        raise InputError(
-            f"{path}: the first column must be `gene` (found {table.columns[0]!r}); "
-            "GENER reads the normalized matrix written by the `normalize` stage"
-        )
-    genes = pd.Index(table["gene"])
-    if genes.has_duplicates:
-        dup = genes[genes.duplicated()].unique()[:3]
-        raise InputError(f"{path}: gene IDs occur twice ({', '.join(dup)}); keep one row per gene")
-    values = table.drop(columns="gene")
-    if values.shape[1] < 2:
-        raise InputError(f"{path}: {values.shape[1]} sample column(s); GENER needs at least 2 samples")
-    try:
-        matrix = values.to_numpy(dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        bad = [c for c in values.columns if not pd.api.types.is_numeric_dtype(values[c])][:3]
-        raise InputError(
-            f"{path}: non-numeric values in sample column(s) {', '.join(map(str, bad))}; "
-            "the normalized matrix must hold numbers only"
-        ) from exc
-    if not np.isfinite(matrix).all():
-        row, col = np.argwhere(~np.isfinite(matrix))[0]
-        raise InputError(
-            f"{path}: missing or infinite value for gene {genes[row]} in sample "
-            f"{values.columns[col]} (line {row + 2}); impute or drop it before normalizing"
-        )
-    return genes, np.ascontiguousarray(matrix)
+    table = read_normalized(path)
+    if table.shape[1] < 2:
+        raise InputError(f"{path}: {table.shape[1]} sample column(s); GENER needs at least 2 samples")
+    return table.index, np.ascontiguousarray(table.to_numpy(dtype=np.float32))
 
 
 def pair_indices(pairs: pd.DataFrame, genes: pd.Index, pairs_path: str | Path) -> tuple[np.ndarray, np.ndarray]:

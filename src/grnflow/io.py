@@ -8,6 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from grnflow.errors import InputError
@@ -101,6 +102,37 @@ def read_table(path: str | Path, sep: str = "auto", **kwargs) -> pd.DataFrame:
         raise InputError(f"{path}: cannot be parsed as a {_sep_name(real_sep)}-separated table ({exc})") from exc
     except pd.errors.EmptyDataError as exc:
         raise InputError(f"{path}: the file is empty") from exc
+
+
+def read_normalized(path: str | Path) -> pd.DataFrame:
+    """The normalized matrix of the `normalize` stage (genes x samples, `gene` column first),
+    indexed by gene, float; errors name the file, the gene and the sample."""
+    table = read_table(path, sep="tab", dtype={"gene": str})
+    if table.columns[0] != "gene":
+        raise InputError(
+            f"{path}: the first column must be `gene` (found {table.columns[0]!r}); "
+            "expected the normalized matrix written by the `normalize` stage"
+        )
+    table = table.set_index("gene")
+    table.columns = [str(c) for c in table.columns]
+    if table.index.has_duplicates:
+        dup = table.index[table.index.duplicated()].unique()[:3]
+        raise InputError(f"{path}: gene IDs occur twice ({', '.join(dup)}); keep one row per gene")
+    try:
+        values = table.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        bad = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])][:3]
+        raise InputError(
+            f"{path}: non-numeric values in sample column(s) {', '.join(bad)}; "
+            "the normalized matrix must hold numbers only"
+        ) from exc
+    if not np.isfinite(values).all():
+        row, col = np.argwhere(~np.isfinite(values))[0]
+        raise InputError(
+            f"{path}: missing or infinite value for gene {table.index[row]} in sample "
+            f"{table.columns[col]} (line {row + 2}); impute or drop it before normalizing"
+        )
+    return pd.DataFrame(values, index=table.index, columns=table.columns)
 
 
 def read_gene_list(path: str | Path) -> list[str]:

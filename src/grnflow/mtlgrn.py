@@ -34,8 +34,7 @@ from torch import nn
 from torch_geometric.nn import GATConv
 
 from grnflow.errors import InputError
-from grnflow.features import read_expression
-from grnflow.io import atomic_path, read_table
+from grnflow.io import atomic_path, read_normalized, read_table
 from grnflow.metrics import auroc
 from grnflow.predictions import read_pairs, write_job_metrics, write_predictions
 
@@ -647,7 +646,7 @@ def run_mtlgrn(
     )
     p = {**DEFAULTS, **params}
     feats = read_table(features, sep="tab", dtype={"gene": str}).set_index("gene")
-    expr = read_expression(expression)
+    expr = read_normalized(expression)
     table = read_pairs(pairs)
     sheet = read_samples(samples)
     knockouts = knockout_targets(expr, sheet, samples)
