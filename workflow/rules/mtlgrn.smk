@@ -2,6 +2,7 @@
 
 
 rule features:
+    """MTLGRN's gene features: promoter k-mer profiles + gene table, reduced by PCA (per dataset)."""
     input:
         expression=lambda wc: data_file(wc.dataset, "expression.tsv"),
         promoters=lambda wc: data_file(wc.dataset, "promoters.fa"),
@@ -25,6 +26,7 @@ rule features:
 
 
 rule mtlgrn:
+    """Train MTLGRN (link, knockout, reconstruction) on one split x seed and rank its test pairs."""
     input:
         features="results/{dataset}/mtlgrn/features.tsv",
         expression=lambda wc: data_file(wc.dataset, "expression.tsv"),
