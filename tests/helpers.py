@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+from grnflow import methods, names
+
 REPO = Path(__file__).resolve().parents[1]
 SNAKEFILE = REPO / "Snakefile"
 
@@ -31,9 +33,9 @@ TINY_CONFIG = {
             "gene_features": {"categorical": ["cog"], "numeric": ["tf", "length"]},
         }
     },
-    "splits": ["random", "tf_holdout", "gene_disjoint"],
+    "splits": list(names.SPLITS),
     "seeds": [0],
-    "methods": ["gener", "mtlgrn", "degree", "correlation", "trees", "random"],
+    "methods": list(methods.ORDER),
     "gener": {"epochs": 15, "batch_size": 32},
     "mtlgrn": {"epochs": 60, "kmer": 6, "learning_rate": 0.003, "batch_size": 32, "patience": 20},
     "baselines": {"trees": {"n_estimators": 20}},

@@ -7,10 +7,11 @@ import re
 import pytest
 import yaml
 
+from grnflow import methods
 from helpers import REPO, run_workflow, tiny_config
 
 PROFILES = REPO / "profiles"
-TRAINING_RULES = {"gener", "mtlgrn"}
+TRAINING_RULES = set(methods.MODELS)  # each model trains in the rule of its name
 
 
 def job_resources(text: str) -> dict[str, list[dict[str, str]]]:

@@ -16,11 +16,10 @@ import pandas as pd
 
 from grnflow.errors import InputError
 from grnflow.io import read_gene_list, read_normalized, read_table, write_tsv
+from grnflow.methods import BASELINES
 from grnflow.predictions import read_pairs, write_job_metrics, write_predictions
 
 log = logging.getLogger(__name__)
-
-BASELINE_METHODS = ("degree", "correlation", "trees", "random")
 
 
 def _gene_index(genes: pd.Index, wanted: pd.Series, source: str) -> np.ndarray:
@@ -177,8 +176,8 @@ def run_baseline(
     importances: str | Path | None = None,
 ) -> dict:
     """Score the test pairs of one split x seed with baseline `method`; write predictions + metrics."""
-    if method not in BASELINE_METHODS:
-        raise InputError(f"config: unknown baseline {method!r}; choose from {', '.join(BASELINE_METHODS)}")
+    if method not in BASELINES:
+        raise InputError(f"config: unknown baseline {method!r}; choose from {', '.join(BASELINES)}")
     table = read_pairs(pairs)
     test = table[table["fold"] == "test"].reset_index(drop=True)
     if test.empty:

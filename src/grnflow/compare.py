@@ -20,10 +20,9 @@ from grnflow.metrics import (
     ranking_metrics,
     threshold_metrics,
 )
-from grnflow.predictions import PREDICTION_COLUMNS
+from grnflow.methods import ORDER as METHOD_ORDER
+from grnflow.names import PREDICTION_COLUMNS, SPLITS
 
-SPLIT_ORDER = ("random", "tf_holdout", "gene_disjoint")
-METHOD_ORDER = ("gener", "mtlgrn", "degree", "correlation", "trees", "random")
 ID_COLUMNS = ["dataset", "split", "method", "seed"]
 CLASS_KEYS = ("n_pos", "n_neg", *RANKING_KEYS, *THRESHOLD_KEYS)
 METRIC_COLUMNS = (
@@ -98,9 +97,9 @@ def job_row(dataset: str, split: str, method: str, seed: int, predictions: str |
 
 
 def _sorted(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Rows in a canonical order (splits and methods in their documented order, then by name)."""
+    """Rows in a canonical order (splits and methods in their registered order, then by name)."""
     rank = {
-        "split": {s: i for i, s in enumerate(SPLIT_ORDER)},
+        "split": {s: i for i, s in enumerate(SPLITS)},
         "method": {m: i for i, m in enumerate(METHOD_ORDER)},
     }
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from grnflow.errors import InputError
 
 REQUIRED_INPUTS = ("expression", "network")
-MODEL_METHODS = ("gener", "mtlgrn")
 
 
 def source_kind(spec) -> str:

@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from grnflow.errors import InputError
 from grnflow.io import read_table, write_text, write_tsv
 from grnflow.metrics import ranking_metrics
+from grnflow.names import PAIR_COLUMNS, PREDICTION_COLUMNS
 
-PAIR_COLUMNS = ["gene_a", "gene_b", "label", "direction", "fold", "pair_class"]
-PREDICTION_COLUMNS = ["regulator", "target", "score", "label", "fold", "pair_class"]
+__all__ = ["PAIR_COLUMNS", "PREDICTION_COLUMNS", "read_pairs", "ranked_predictions", "write_predictions",
+           "write_job_metrics"]
 
 
 def read_pairs(path: str | Path) -> pd.DataFrame:
@@ -21,7 +23,10 @@ def read_pairs(path: str | Path) -> pd.DataFrame:
     pairs = read_table(path, sep="tab", dtype={"gene_a": str, "gene_b": str, "fold": str})
     missing = [c for c in PAIR_COLUMNS if c not in pairs.columns]
     if missing:
-        raise ValueError(f"{path}: pair table lacks columns {', '.join(missing)}")
+        raise InputError(
+            f"{path}: pair table lacks column(s) {', '.join(missing)} (line 1 is the header; expected "
+            f"{' '.join(PAIR_COLUMNS)}); rebuild it with the `pairs` rule"
+        )
     return pairs
 
 
@@ -29,7 +34,10 @@ def ranked_predictions(test_pairs: pd.DataFrame, scores) -> pd.DataFrame:
     """Test pairs with their scores, highest first (ties in the pair table's order)."""
     scores = np.asarray(scores, dtype=float)
     if len(scores) != len(test_pairs):
-        raise ValueError(f"{len(scores)} scores for {len(test_pairs)} test pairs")
+        raise InputError(
+            f"{len(scores)} scores for {len(test_pairs)} test pairs; a method must score every test pair "
+            "of its pair table exactly once"
+        )
     out = pd.DataFrame(
         {
             "regulator": test_pairs["gene_a"].to_numpy(),

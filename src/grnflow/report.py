@@ -15,16 +15,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grnflow.compare import METHOD_ORDER, SPLIT_ORDER, read_comparison, read_predictions, summarize
+from grnflow.compare import read_comparison, read_predictions, summarize
 from grnflow.errors import InputError
 from grnflow.io import atomic_path, open_text, read_gene_list, read_table, write_text
 from grnflow.metrics import PAIR_CLASSES, pr_points, roc_points
+from grnflow.methods import MODELS
+from grnflow.methods import ORDER as METHOD_ORDER
+from grnflow.names import SPLITS as SPLIT_ORDER
 
 # Reason of a promoter written but clipped (grnflow.promoters.CLIPPED; not imported from there,
 # which would pull pyfaidx into the report env).
 CLIPPED = "clipped at contig end"
 
-MODELS = ("gener", "mtlgrn")
 BASELINE = "degree"
 KNOCKOUT_METRICS = {
     "knockout_pearson": "Pearson r, predicted vs observed knockout response",

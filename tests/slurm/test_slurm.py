@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from grnflow import methods
 from helpers import REPO, run_workflow, tiny_config
 
 needs_slurm = pytest.mark.skipif(
@@ -22,7 +23,7 @@ needs_slurm = pytest.mark.skipif(
     reason="needs a running Slurm: `make test-slurm` (after `.ci/slurm-up`, as root)",
 )
 
-TRAINING_RULES = {"gener", "mtlgrn"}
+TRAINING_RULES = set(methods.MODELS)  # each model trains in the rule of its name
 LOCAL_RULES = {"all", "download"}
 SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: ([^)]*)\)")
 

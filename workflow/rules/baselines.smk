@@ -39,7 +39,7 @@ rule baselines:
     benchmark:
         "benchmarks/{dataset}/baselines/{method}/{split}/seed{seed}.tsv"
     wildcard_constraints:
-        method="degree|correlation|trees|random",
+        method=only(registry.BASELINES),
     conda:
         "../../envs/report.yaml"
     script:

@@ -8,6 +8,7 @@ from pathlib import Path
 # inside per-rule conda envs and on cluster nodes, where grnflow is not pip-installed).
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
+from grnflow import methods as registry
 from grnflow.config import check_config, dataset_names, export_pythonpath, source_kind
 from grnflow.errors import InputError
 
@@ -20,8 +21,8 @@ DATASETS = dataset_names(config)
 SPLITS = config["splits"]
 SEEDS = config["seeds"]
 METHODS = config["methods"]
-MODELS = [m for m in METHODS if m in ("gener", "mtlgrn")]
-BASELINES = [m for m in METHODS if m not in ("gener", "mtlgrn")]
+MODELS = registry.models(METHODS)
+BASELINES = registry.baselines(METHODS)
 DOWNLOAD_CACHE = config["download"]["cache"]
 
 # File names under which each input kind is staged (synthetic datasets generate them).
