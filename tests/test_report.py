@@ -8,6 +8,7 @@ import pytest
 from grnflow.compare import compare
 from grnflow.predictions import write_job_metrics, write_predictions
 from grnflow.report import build_report, data_summary, figure_names, mean_sd, model_warnings
+from helpers import REPO
 
 SPLITS = ["random", "tf_holdout"]
 METHODS = ["gener", "mtlgrn", "degree", "correlation", "trees", "random"]
@@ -178,3 +179,34 @@ def test_clipped_reason_matches_the_promoters_stage():
     from grnflow import promoters, report
 
     assert report.CLIPPED == promoters.CLIPPED
+
+
+def test_notices_render_on_the_page_and_in_a_dataset_section(tmp_path):
+    from grnflow.compare import read_comparison
+    from grnflow.report import dataset_context, notice, render_page
+
+    root = make_results(tmp_path / "results", gener_strength=4.0, degree_strength=0.5)
+    comparison = root / "toy" / "comparison"
+    ds = dataset_context("toy", read_comparison(comparison / "summary.tsv"),
+                         read_comparison(comparison / "metrics.tsv"), {"genes": 12}, {}, 0)
+    assert "knockout" not in ds["sections"]  # no knockout figure, no knockout section
+    ds["alerts"].append(notice("warning", "gener did not converge", "val loss <rose> after epoch 3"))
+    page = render_page([ds], METHODS, page_alerts=[notice("note", "Heads up", "a page-wide note")])
+    assert ('<div class="warning" role="alert"><b>gener did not converge</b> '
+            "val loss &lt;rose&gt; after epoch 3</div>") in page
+    assert '<div class="note"><b>Heads up</b> a page-wide note</div>' in page
+    assert page.index("Heads up") < page.index('<section id="toy">') < page.index("did not converge")
+    assert "Knockout prediction" not in page
+    with pytest.raises(ValueError, match="notice level 'loud'"):
+        notice("loud", "x")
+
+
+def test_every_section_has_a_template_and_the_rule_reads_them():
+    from grnflow.report import SECTIONS, TEMPLATES, template_files
+
+    files = template_files()
+    for name in SECTIONS:
+        assert str(TEMPLATES / "sections" / f"{name}.html.j2") in files
+    assert str(TEMPLATES / "report.html.j2") in files
+    rule = (REPO / "workflow" / "rules" / "report.smk").read_text()
+    assert "templates=template_files()" in rule

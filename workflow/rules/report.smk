@@ -1,6 +1,6 @@
 # Rules of the `report` stage (see STYLE: rule -> workflow/scripts/report.py -> src/grnflow/report.py).
 
-from grnflow.report import figure_names, figure_path
+from grnflow.report import figure_names, figure_path, template_files
 
 FIGURES = "results/report/figures"
 CURVE_SEED = min(SEEDS)
@@ -69,6 +69,8 @@ rule report:
                 "promoters.missing.tsv",
             ],
         ),
+        # The page's Jinja2 templates (src/grnflow/templates): editing one rerenders the page.
+        templates=template_files(),
     output:
         html="results/report/index.html",
         curves=REPORT_FIGURES["curves"],
