@@ -30,6 +30,7 @@ test-slurm: venv
 bench: venv
 	$(BIN)/python bench/bench_promoters.py && $(BIN)/python bench/bench_pairs.py
 	$(BIN)/python bench/bench_gener.py
+	$(BIN)/python bench/bench_synthetic.py
 
 # E. coli PRECISE-278, every method x split x 3 seeds, from the offline mirror (up to an hour).
 DATA ?= ../shared/data

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,10 +15,10 @@ TINY = TINY_CONFIG["datasets"]["demo"]["synthetic"]
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
+    """The tests' tiny demo (its generation speed is bench/bench_synthetic.py's target)."""
     out = tmp_path_factory.mktemp("tiny")
-    start = time.perf_counter()
     write_dataset(TINY, out)
-    return out, time.perf_counter() - start
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -75,15 +73,13 @@ def upstream(genome: dict[str, str], row, length: int) -> str:
     return revcomp(seq[row.end : row.end + length])
 
 
-def test_all_files_written_and_tiny_is_fast(tiny):
-    out, seconds = tiny
+def test_all_files_written(tiny):
     for name in OUTPUT_NAMES:
-        assert (out / name).stat().st_size > 0, name
-    assert seconds < 2.0
+        assert (tiny / name).stat().st_size > 0, name
 
 
 def test_network_is_signed_acyclic_and_targets_have_1_to_3_regulators(tiny):
-    out, _ = tiny
+    out = tiny
     net = read(out, "network.tsv")
     tfs = (out / "tfs.txt").read_text().split()
     genes = read(out, "expression.tsv")["gene"].tolist()
@@ -108,7 +104,7 @@ def test_network_is_signed_acyclic_and_targets_have_1_to_3_regulators(tiny):
 
 
 def test_about_ten_percent_tfs_and_heavy_tailed_out_degree(tiny, default):
-    out, _ = tiny
+    out = tiny
     for folder, n_genes in ((out, TINY["n_genes"]), (default, 300)):
         tfs = (folder / "tfs.txt").read_text().split()
         assert 0.08 <= len(tfs) / n_genes <= 0.12
@@ -119,7 +115,7 @@ def test_about_ten_percent_tfs_and_heavy_tailed_out_degree(tiny, default):
 
 
 def test_samples_pair_every_knockout_with_matched_controls(tiny):
-    out, _ = tiny
+    out = tiny
     samples = read(out, "samples.tsv")
     expr = read(out, "expression.tsv")
     assert list(samples.columns) == ["sample", "knockout", "group"]
@@ -144,7 +140,7 @@ def test_samples_pair_every_knockout_with_matched_controls(tiny):
 
 
 def test_knockout_moves_true_targets_more_than_other_genes(tiny):
-    out, _ = tiny
+    out = tiny
     expr = read(out, "expression.tsv").set_index("gene")
     samples = read(out, "samples.tsv")
     net = read(out, "network.tsv")
@@ -164,7 +160,7 @@ def test_knockout_moves_true_targets_more_than_other_genes(tiny):
 
 
 def test_targets_correlate_with_their_regulators(tiny):
-    out, _ = tiny
+    out = tiny
     expr = read(out, "expression.tsv").set_index("gene")
     samples = read(out, "samples.tsv")
     net = read(out, "network.tsv")
@@ -181,7 +177,7 @@ def test_targets_correlate_with_their_regulators(tiny):
 
 
 def test_every_promoter_carries_the_motif_of_each_regulator(tiny):
-    out, _ = tiny
+    out = tiny
     length = TINY["promoter_length"]
     genome = read_fasta(out / "genome.fa")
     genes = read_genes(out / "annotation.gff3")
@@ -206,7 +202,7 @@ def test_every_promoter_carries_the_motif_of_each_regulator(tiny):
 
 
 def test_promoter_windows_lie_between_genes(tiny):
-    out, _ = tiny
+    out = tiny
     length = TINY["promoter_length"]
     genome = read_fasta(out / "genome.fa")
     genes = read_genes(out / "annotation.gff3")
@@ -221,7 +217,7 @@ def test_promoter_windows_lie_between_genes(tiny):
 
 
 def test_gene_features(tiny):
-    out, _ = tiny
+    out = tiny
     feats = read(out, "gene_features.tsv")
     tfs = set((out / "tfs.txt").read_text().split())
     genes = read_genes(out / "annotation.gff3").set_index("gene")
@@ -233,7 +229,7 @@ def test_gene_features(tiny):
 
 
 def test_same_seed_same_bytes_other_seed_differs(tiny, tmp_path):
-    out, _ = tiny
+    out = tiny
     write_dataset(TINY, tmp_path / "again")
     write_dataset({**TINY, "seed": TINY["seed"] + 1}, tmp_path / "other")
     for name in OUTPUT_NAMES:
@@ -243,7 +239,7 @@ def test_same_seed_same_bytes_other_seed_differs(tiny, tmp_path):
 
 
 def test_readme_explains_the_truth(tiny):
-    out, _ = tiny
+    out = tiny
     text = (out / "truth" / "README.txt").read_text()
     for word in ("network.tsv", "Hill", "knockout", "promoter", "motif", "seed=7"):
         assert word in text
