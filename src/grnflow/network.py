@@ -25,11 +25,11 @@ import pandas as pd
 from grnflow.annotation import DEFAULT_FEATURE_TYPES, DEFAULT_ID_ATTRIBUTES, gene_index, name_to_id
 from grnflow.errors import InputError
 from grnflow.io import read_gene_list, read_table, write_text, write_tsv
+from grnflow.names import NETWORK_COLUMNS
 from grnflow.promoters import expression_genes
 
 log = logging.getLogger(__name__)
 
-NETWORK_COLUMNS = ["regulator", "target", "sign"]
 DROPPED_COLUMNS = ["regulator", "target", "reason"]
 SIGN_WORDS = {
     1: ["1", "+1", "+", "activator", "activation", "activating", "positive", "up", "a"],

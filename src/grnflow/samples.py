@@ -18,7 +18,6 @@ from grnflow.normalize import raw_sample_names
 
 log = logging.getLogger("grnflow.samples")
 
-COLUMNS = ["sample", "knockout", "controls"]
 # Knockout cells meaning "wild type" (compared case-insensitively, after stripping blanks).
 WILD_TYPE = frozenset({"", "na", "nan", "n/a", "none", "-", "wt", "wild_type", "wildtype"})
 
