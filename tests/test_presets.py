@@ -21,6 +21,8 @@ from grnflow.errors import InputError
 REPO = Path(__file__).resolve().parents[1]
 PRESETS = sorted((REPO / "config" / "datasets").glob("*.yaml"))
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+# The PRECISE adapter's condition columns and wild-type strains (data shipped in resources/).
+PRECISE_REFERENCE = REPO / "resources" / "precise_samples.yaml"
 # Presets that run from the offline mirror alone (the others need a manual download).
 RUNNABLE = ["ecoli_precise278", "ecoli_precise278_dream5", "dream4_size100_1"]
 
@@ -103,7 +105,8 @@ ko4,p2,Escherichia coli K-12 MG1655 del_furB,,M9,glc,NH4,O2,te,,37,7,Batch
 def test_precise_samples_matches_controls_by_project_and_condition(tmp_path):
     (tmp_path / "a.gff3").write_text(GFF)
     (tmp_path / "s.csv").write_text(SAMPLES)
-    sheet = presets.precise_samples(tmp_path / "s.csv", tmp_path / "a.gff3", tmp_path / "out.tsv")
+    sheet = presets.precise_samples(tmp_path / "s.csv", tmp_path / "a.gff3", tmp_path / "out.tsv",
+                                    reference=PRECISE_REFERENCE)
     got = pd.read_csv(tmp_path / "out.tsv", sep="\t", dtype=str, keep_default_na=False)
     assert got.equals(sheet)
     assert got.to_dict("list") == {
@@ -120,7 +123,7 @@ def test_precise_samples_allows_more_differences_when_asked(tmp_path):
     (tmp_path / "a.gff3").write_text(GFF)
     (tmp_path / "s.csv").write_text(SAMPLES)
     sheet = presets.precise_samples(tmp_path / "s.csv", tmp_path / "a.gff3", tmp_path / "o.tsv",
-                                    max_condition_differences=2)
+                                    max_condition_differences=2, reference=PRECISE_REFERENCE)
     assert sheet.set_index("sample").loc["ko3", "knockout"] == "b0002"
 
 
@@ -128,7 +131,42 @@ def test_precise_samples_names_unknown_knockout_gene(tmp_path):
     (tmp_path / "a.gff3").write_text(GFF)
     (tmp_path / "s.csv").write_text(SAMPLES.replace("del_furB,,W2", "del_xyzQ,,W2"))
     with pytest.raises(InputError, match="xyzQ"):
-        presets.precise_samples(tmp_path / "s.csv", tmp_path / "a.gff3", tmp_path / "o.tsv")
+        presets.precise_samples(tmp_path / "s.csv", tmp_path / "a.gff3", tmp_path / "o.tsv",
+                                reference=PRECISE_REFERENCE)
+
+
+def test_precise_reference_is_the_culture_columns_and_parent_strains():
+    ref = presets.read_precise_reference(PRECISE_REFERENCE)
+    assert ref["condition_columns"] == COND.split(",")
+    assert "Antibiotic" not in ref["condition_columns"]  # the selection marker is not a condition
+    assert ref["wild_types"] == ["Escherichia coli K-12 MG1655", "Escherichia coli BW25113",
+                                 "Escherichia coli K-12 BW25113"]
+
+
+def test_precise_samples_reads_its_wild_types_from_the_reference(tmp_path):
+    """The reference file decides: without MG1655 among the wild types, p1's knockouts have no control."""
+    (tmp_path / "a.gff3").write_text(GFF)
+    (tmp_path / "s.csv").write_text(SAMPLES)
+    ref = PRECISE_REFERENCE.read_text().replace("  - Escherichia coli K-12 MG1655\n", "")
+    (tmp_path / "ref.yaml").write_text(ref)
+    sheet = presets.precise_samples(tmp_path / "s.csv", tmp_path / "a.gff3", tmp_path / "o.tsv",
+                                    reference=tmp_path / "ref.yaml")
+    assert (sheet["knockout"] == "").all() and (sheet["controls"] == "").all()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("wild_types: [a]\n", r"ref\.yaml: key `condition_columns` must be a non-empty list"),
+        ("condition_columns: [pH]\nwild_types: []\n", "key `wild_types` must be a non-empty list"),
+        ("condition_columns: [pH\n", r"ref\.yaml: not valid YAML \(line 2, column 1\)"),
+        ("- pH\n", "expected a mapping with keys condition_columns, wild_types"),
+    ],
+)
+def test_bad_precise_reference_is_an_input_error(tmp_path, text, message):
+    (tmp_path / "ref.yaml").write_text(text)
+    with pytest.raises(InputError, match=message):
+        presets.read_precise_reference(tmp_path / "ref.yaml")
 
 
 def test_precise_gene_features(tmp_path):
@@ -236,7 +274,8 @@ def precise(shared_data):
 
 def test_precise_knockouts_on_the_real_sample_table(precise, tmp_path):
     d, _ = precise
-    sheet = presets.precise_samples(d / "sample_table.csv", d / "genome.gff3.gz", tmp_path / "s.tsv")
+    sheet = presets.precise_samples(d / "sample_table.csv", d / "genome.gff3.gz", tmp_path / "s.tsv",
+                                    reference=PRECISE_REFERENCE)
     ko = sheet[sheet["knockout"] != ""]
     # 90 `del` strains: 8 crp activating-region mutants, 4 menF+entC double deletions,
     # 2 nac (NH4, M9 medium; wild types grew in W2 on other N sources) and 1 pgi (evolved

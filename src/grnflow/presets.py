@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from grnflow.annotation import gene_index, name_to_id, read_annotation
 from grnflow.errors import InputError
@@ -21,26 +22,9 @@ from grnflow.io import read_gene_list, read_table, write_tsv
 
 log = logging.getLogger("grnflow.presets")
 
-# PRECISE sample-table columns that describe the culture; two samples grown alike agree on
-# all of them. `Antibiotic` is left out on purpose: it is the deletion strain's selection
-# marker (kanamycin), not a growth condition of the experiment.
-PRECISE_CONDITION_COLUMNS = (
-    "Base Media",
-    "Carbon Source (g/L)",
-    "Nitrogen Source (g/L)",
-    "Electron Acceptor",
-    "Trace Element Mixture",
-    "Supplement",
-    "Temperature (C)",
-    "pH",
-    "Culture Type",
-)
-# Unmodified parent strains: the only samples used as wild-type controls.
-PRECISE_WILD_TYPES = (
-    "Escherichia coli K-12 MG1655",
-    "Escherichia coli BW25113",
-    "Escherichia coli K-12 BW25113",
-)
+# The PRECISE sample table's condition columns and wild-type strains are data, kept in
+# resources/precise_samples.yaml (an input of rule prepare_precise_samples).
+PRECISE_REFERENCE_KEYS = ("condition_columns", "wild_types")
 DELETION = re.compile(r"(?:^|\s)del_([A-Za-z0-9]+)")
 
 
@@ -63,11 +47,37 @@ def annotation_name_map(annotation: str | Path) -> dict[str, str]:
 # --- E. coli PRECISE-278 ------------------------------------------------------------------
 
 
+def read_precise_reference(path: str | Path) -> dict[str, list[str]]:
+    """{`condition_columns`: [...], `wild_types`: [...]} of resources/precise_samples.yaml."""
+    try:
+        spec = yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError:
+        raise InputError(f"{path}: reference file not found; it ships with the workflow in resources/") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise InputError(f"{path}: not valid YAML{where}: {exc}") from None
+    if not isinstance(spec, dict):
+        raise InputError(f"{path}: expected a mapping with keys {', '.join(PRECISE_REFERENCE_KEYS)}")
+    out = {}
+    for key in PRECISE_REFERENCE_KEYS:
+        value = spec.get(key)
+        if not (isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value)):
+            raise InputError(
+                f"{path}: key `{key}` must be a non-empty list of names (one `- name` per line); "
+                f"found {value!r}"
+            )
+        out[key] = [v.strip() for v in value]
+    return out
+
+
 def precise_samples(
     sample_table: str | Path,
     annotation: str | Path,
     out: str | Path,
     max_condition_differences: int = 1,
+    *,
+    reference: str | Path,
 ) -> pd.DataFrame:
     """PRECISE sample table -> sample sheet `sample knockout controls` (one row per sample).
 
@@ -77,11 +87,13 @@ def precise_samples(
     the same project whose culture differs in the fewest condition columns (at most
     `max_condition_differences`); a knockout without any such control is kept as an
     ordinary sample and logged. Knocked-out gene names are mapped to locus tags (b-numbers)
-    through the annotation.
+    through the annotation. `reference` (resources/precise_samples.yaml) names the condition
+    columns and the wild-type strains.
     """
+    ref = read_precise_reference(reference)
     table = read_table(sample_table, sep="comma", dtype=str, keep_default_na=False)
     first = table.columns[0]
-    needed = ["project", "Strain Description", *PRECISE_CONDITION_COLUMNS]
+    needed = ["project", "Strain Description", *ref["condition_columns"]]
     absent = [c for c in needed if c not in table.columns]
     if absent:
         raise InputError(
@@ -92,7 +104,7 @@ def precise_samples(
     strain = table["Strain Description"].str.strip()
     deleted = strain.str.findall(DELETION)
     n_del = deleted.str.len()
-    wild = strain.isin(PRECISE_WILD_TYPES).to_numpy()
+    wild = strain.isin(ref["wild_types"]).to_numpy()
     name_map = annotation_name_map(annotation)
     single = (n_del == 1).to_numpy()
     ko_name = np.where(single, deleted.str[0].fillna(""), "")
@@ -104,7 +116,7 @@ def precise_samples(
         )
     ko_id = np.array([name_map.get(n, "") for n in ko_name], dtype=object)
 
-    cond = table[list(PRECISE_CONDITION_COLUMNS)].to_numpy(dtype=str)
+    cond = table[ref["condition_columns"]].to_numpy(dtype=str)
     project = table["project"].to_numpy(dtype=str)
     samples = table["sample"].to_numpy(dtype=str)
     controls = np.full(len(table), "", dtype=object)
@@ -305,6 +317,7 @@ def biogrid_network(
 
 __all__ = [
     "annotation_name_map",
+    "read_precise_reference",
     "precise_samples",
     "precise_gene_features",
     "dream_gold_standard",

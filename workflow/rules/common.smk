@@ -24,6 +24,10 @@ METHODS = config["methods"]
 MODELS = registry.models(METHODS)
 BASELINES = registry.baselines(METHODS)
 DOWNLOAD_CACHE = config["download"]["cache"]
+# The workflow's static reference files (resources/README.md), next to the Snakefile: found
+# whatever the working directory (`--directory`), unlike the download cache, which is relative
+# to it.
+RESOURCES = Path(workflow.basedir) / "resources"
 
 # File names under which each input kind is staged (synthetic datasets generate them).
 INPUT_NAMES = {
@@ -35,6 +39,11 @@ INPUT_NAMES = {
     "samples": "samples.tsv",
     "gene_features": "gene_features.tsv",
 }
+
+
+def resource_file(name):
+    """Path of the static reference file resources/`name` shipped with the workflow."""
+    return str(RESOURCES / name)
 
 
 def dataset_cfg(dataset):

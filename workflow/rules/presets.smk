@@ -9,6 +9,8 @@ rule prepare_precise_samples:
     input:
         sample_table=lambda wc: prepare_source(wc.dataset, "sample_table"),
         annotation=lambda wc: dataset_input(wc.dataset, "annotation"),
+        # condition columns and wild-type strains (data, not code: editing it reruns the job)
+        reference=resource_file("precise_samples.yaml"),
     output:
         "results/{dataset}/prepared/samples.tsv",
     log:

@@ -6,7 +6,7 @@ from grnflow.logging import log_to
 i, o, p = snakemake.input, snakemake.output, snakemake.params
 CALLS = {
     "prepare_precise_samples": lambda: presets.precise_samples(
-        i.sample_table, i.annotation, o[0], p.max_condition_differences
+        i.sample_table, i.annotation, o[0], p.max_condition_differences, reference=i.reference
     ),
     "prepare_precise_gene_features": lambda: presets.precise_gene_features(i.gene_table, i.tfs, o[0]),
     "prepare_dream4_expression": lambda: presets.dream4_knockouts(i.expression, o.expression, o.samples),
