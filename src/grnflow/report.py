@@ -291,7 +291,7 @@ def _environment():
 
 def template_files() -> list[str]:
     """Every template file of the page (inputs of the `report` rule: editing one reruns it)."""
-    return sorted(str(p) for p in TEMPLATES.rglob("*") if p.is_file())
+    return sorted(str(p) for p in TEMPLATES.rglob("*") if p.is_file() and p.suffix in (".j2", ".css"))
 
 
 def render_page(datasets: list[dict], methods: list[str], page_alerts: list[dict] | None = None) -> str:
