@@ -208,6 +208,20 @@ def _validate(model, problem: Problem, labels: np.ndarray) -> float:
         return auroc(labels, model.decode(z, problem.val[0], problem.val[1]).cpu().numpy())
 
 
+def _start(fresh, checkpoint: Checkpoint | None, patience: int, device):
+    """Model, optimizer, best weights and state: from the checkpoint when it restores, else
+    fresh (rebuilt after a failed restore, which may have changed them half-way)."""
+    model, optimizer = fresh()
+    best_state = _clone(model)
+    state = None
+    if checkpoint is not None:
+        state = checkpoint.load(lambda path: restore(path, checkpoint, model, optimizer, best_state, device))
+        if state is None and checkpoint.path.exists():
+            model, optimizer = fresh()
+            best_state = _clone(model)
+    return model, optimizer, best_state, state or TrainState(EarlyStopping(patience, best=[-math.inf, -math.inf]))
+
+
 def train(
     problem: Problem,
     settings: MtlgrnSettings,
@@ -233,19 +247,9 @@ def train(
         model = MTLGRN.from_settings(problem.x.shape[1], problem.expression.shape[1], s).to(device)
         return model, torch.optim.Adam(model.parameters(), lr=s.learning_rate, weight_decay=s.weight_decay)
 
-    model, optimizer = fresh()
-    weights = {t: float(getattr(s.weights, t)) for t in TASKS}
-    best_state = _clone(model)
     checkpoint = Checkpoint(Path(checkpoint_dir) / CHECKPOINT_NAME, job_fingerprint(s, seed, problem)) if checkpoint_dir else None
-    state = None
-    if checkpoint is not None:
-        state = checkpoint.load(lambda path: restore(path, checkpoint, model, optimizer, best_state, device))
-        if state is None and checkpoint.path.exists():  # restore may have changed them
-            model, optimizer = fresh()
-            best_state = _clone(model)
-    if state is None:
-        state = TrainState(EarlyStopping(s.patience, best=[-math.inf, -math.inf]))
-
+    model, optimizer, best_state, state = _start(fresh, checkpoint, s.patience, device)
+    weights = {t: float(getattr(s.weights, t)) for t in TASKS}
     if "link" in tasks and int((problem.train[2] == 1).sum()) and s.batch_size * 2 > len(problem.train[0]):
         log.warning(
             "batch_size %d is over half of the %d training pairs: each step hides its batch's "
