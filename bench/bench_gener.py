@@ -53,7 +53,8 @@ def run_variant(args) -> dict:
 
     from grnflow.gener import configure_tensorflow
     from grnflow.gener_data import PairBatches, epoch_order
-    from grnflow.gener_model import build_model, compile_model
+    from grnflow.gener_model import from_settings
+    from grnflow.settings import GenerSettings, from_schema
 
     device = configure_tensorflow(args.threads, 0)
     matrix, ia, ib, y = make_data(args.genes, args.samples, args.pairs)
@@ -111,7 +112,7 @@ def run_variant(args) -> dict:
             elif step == args.warmup + args.steps - 1:
                 marks["stop"] = time.perf_counter()
 
-    model = compile_model(build_model(args.samples))
+    model = from_settings(args.samples, from_schema(GenerSettings))
     model.fit(data, epochs=1, steps_per_epoch=args.warmup + args.steps, shuffle=False, verbose=0,
               callbacks=[Clock()])
     seconds = marks["stop"] - marks["start"]

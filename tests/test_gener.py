@@ -18,11 +18,23 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from grnflow.errors import InputError  # noqa: E402
-from grnflow.gener import run_gener  # noqa: E402
+from grnflow.gener import CHECKPOINT_NAME, fit_gener, run_gener  # noqa: E402
 from grnflow.gener_data import PairBatches, epoch_order, load_expression, pair_indices  # noqa: E402
 from grnflow.gener_model import build_model  # noqa: E402
+from grnflow.settings import GenerSettings, from_schema  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def settings(**overrides) -> GenerSettings:
+    """The schema's defaults with `overrides`."""
+    return from_schema(GenerSettings, **overrides)
+
+
+def architecture(**overrides) -> dict:
+    s = settings(**overrides)
+    return dict(classes=s.classes, ff_units=s.ff_units, conv_filters=s.conv_filters,
+                conv_dense=s.conv_dense, dropout=s.dropout)
 
 
 def make_problem(folder: Path, n_genes=160, n_regulators=16, n_samples=30, noise=0.8, seed=0, direction=False):
@@ -78,7 +90,7 @@ def job_paths(folder: Path) -> dict:
 
 def test_layer_shapes_and_exact_parameter_count():
     L = 10
-    model = build_model(L)
+    model = build_model(L, **architecture())
     shape = {layer.name: tuple(layer.output.shape) for layer in model.layers}
     assert shape["stack"] == (None, 2, L, 1)
     assert shape["conv1"] == (None, 1, L - 1, 16)  # 'valid' 2x2 kernel on the 2 x L image
@@ -96,7 +108,7 @@ def test_layer_shapes_and_exact_parameter_count():
     head = 288 * 2 + 2
     assert ff + cnn + head == 74_010
     assert model.count_params() == 74_010
-    direction = build_model(L, classes="direction")
+    direction = build_model(L, **architecture(classes="direction"))
     assert tuple(direction.output.shape) == (None, 3)
     assert direction.count_params() == 74_010 + 289
 
@@ -104,7 +116,7 @@ def test_layer_shapes_and_exact_parameter_count():
 def test_pair_batches_gather_rows_without_materialising(tmp_path):
     matrix = np.arange(12, dtype=np.float32).reshape(4, 3)
     ia, ib, y = np.array([0, 3, 2]), np.array([1, 1, 0]), np.array([1, 0, 1])
-    batches = list(PairBatches(matrix).dataset(ia, ib, y, batch_size=2, order=np.array([2, 0, 1])))
+    batches = list(PairBatches(matrix, threads=1).dataset(ia, ib, y, batch_size=2, order=np.array([2, 0, 1])))
     (x0, y0), (x1, y1) = batches
     np.testing.assert_array_equal(x0["a"].numpy(), matrix[[2, 0]])
     np.testing.assert_array_equal(x0["b"].numpy(), matrix[[0, 1]])
@@ -114,6 +126,22 @@ def test_pair_batches_gather_rows_without_materialising(tmp_path):
     # The shuffle depends on (seed, epoch) only.
     np.testing.assert_array_equal(epoch_order(50, 3, 7), epoch_order(50, 3, 7))
     assert not np.array_equal(epoch_order(50, 3, 7), epoch_order(50, 3, 8))
+
+
+def test_epoch_stream_is_the_per_epoch_datasets_back_to_back():
+    """`fit()` reads epochs first..last-1 from one stream: batch for batch what one pass per
+    epoch in `epoch_order(n, seed, epoch)` gives, from whichever epoch it starts."""
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(size=(9, 4)).astype(np.float32)
+    ia, ib, y = rng.integers(0, 9, 7), rng.integers(0, 9, 7), rng.integers(0, 2, 7)
+    batches = PairBatches(matrix, threads=1)
+    stream = list(batches.epochs(ia, ib, y, batch_size=3, seed=4, first=2, last=5))
+    expected = [b for e in (2, 3, 4) for b in batches.dataset(ia, ib, y, batch_size=3, order=epoch_order(7, 4, e))]
+    assert len(stream) == len(expected) == 9  # 3 epochs x ceil(7 / 3) batches
+    for (x, t), (x0, t0) in zip(stream, expected):
+        np.testing.assert_array_equal(x["a"].numpy(), x0["a"].numpy())
+        np.testing.assert_array_equal(x["b"].numpy(), x0["b"].numpy())
+        np.testing.assert_array_equal(t.numpy(), t0.numpy())
 
 
 def test_bad_inputs_name_the_file_and_the_problem(tmp_path):
@@ -133,12 +161,13 @@ def test_learns_a_synthetic_regulation_problem_on_cpu(tmp_path, caplog):
     out = job_paths(tmp_path / "job")
     with caplog.at_level(logging.INFO, logger="grnflow"):
         record = run_gener(
-            expression, pairs, dataset="toy", split="random", seed=0, epochs=8, batch_size=32, **out
+            expression, pairs, dataset="toy", split="random", seed=0,
+            settings=settings(epochs=8, batch_size=32), threads=2, **out
         )
     assert record["auroc"] > 0.75, record
     assert record["device"] == "cpu"
     assert "device: cpu" in caplog.text
-    assert "epoch 1/8: loss" in caplog.text and "val AUROC" in caplog.text
+    assert "epoch 1/8: loss" in caplog.text and "val_auroc" in caplog.text
     metrics = json.loads(out["out_metrics"].read_text())
     for key in ("dataset", "split", "method", "seed", "auroc", "aupr", "n_pos", "n_neg", "train_seconds",
                 "epochs", "best_epoch", "device", "threshold", "classes"):
@@ -159,8 +188,8 @@ def test_direction_mode_trains_three_classes(tmp_path):
     expression, pairs = make_problem(tmp_path / "data", direction=True, n_genes=80, n_regulators=8)
     out = job_paths(tmp_path / "job")
     record = run_gener(
-        expression, pairs, dataset="toy", split="random", seed=1, epochs=2, batch_size=32,
-        classes="direction", ff_units=[32, 32], **out,
+        expression, pairs, dataset="toy", split="random", seed=1,
+        settings=settings(epochs=2, batch_size=32, classes="direction", ff_units=[32, 32]), threads=2, **out,
     )
     assert record["classes"] == "direction"
     model = keras.models.load_model(out["out_model"])
@@ -172,10 +201,97 @@ def test_direction_mode_trains_three_classes(tmp_path):
     assert ranked["score"].between(0, 1).all() and len(ranked) == record["n_pos"] + record["n_neg"]
 
 
+@pytest.fixture(scope="module")
+def small_fit(tmp_path_factory):
+    """A 2-epoch fit on a small problem: its inputs, its history and its final checkpoint."""
+    root = tmp_path_factory.mktemp("gener_fit")
+    expression, pairs = make_problem(root / "data", n_genes=60, n_regulators=6)
+    genes, matrix = load_expression(expression)
+    table = pd.read_csv(pairs, sep="\t")
+    ia, ib = pair_indices(table, genes, pairs)
+    y, fold = table["label"].to_numpy(np.int32), table["fold"].to_numpy()
+    tr, va = fold == "train", fold == "val"
+    job = dict(matrix=matrix, train=(ia[tr], ib[tr], y[tr]), val=(ia[va], ib[va], y[va], y[va]), seed=3,
+               settings=settings(epochs=2, batch_size=32, ff_units=[16, 16]), threads=2)
+    _, state = fit_gener(checkpoint_dir=root / "ckpt", **job)
+    return job, state.history, root / "ckpt" / CHECKPOINT_NAME
+
+
+def _corrupt_npz(kind: str, good: Path, path: Path) -> None:
+    """Write a GENER checkpoint of `kind` that cannot be restored to `path`."""
+    import pickle
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = good.read_bytes()
+    raw = {"empty": b"", "truncated": data[: len(data) // 2], "garbage": np.random.default_rng(0).bytes(4096),
+           "text": b"not a checkpoint\n", "pickle": pickle.dumps({"state": 1})}
+    if kind in raw:
+        path.write_bytes(raw[kind])
+        return
+    with np.load(good) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    if kind == "shape":
+        arrays["model_0"] = np.zeros((3, 3), dtype=np.float32)
+    elif kind == "dtype":
+        arrays["best_0"] = arrays["best_0"].astype(np.float64)
+    elif kind == "missing":
+        del arrays["model_1"]
+    elif kind == "extra":
+        arrays["model_999"] = np.zeros(1)
+    elif kind == "state":
+        meta = json.loads(arrays["meta"].tobytes().decode())
+        meta["state"]["epoch"] = 7  # more epochs than history entries
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("kind", ["empty", "truncated", "garbage", "text", "pickle", "shape", "dtype", "missing",
+                                  "extra", "state"])
+def test_unreadable_checkpoint_is_ignored_with_a_warning_naming_it(small_fit, tmp_path, caplog, kind):
+    """Restoring into a fresh model: a warning naming the file, nothing restored, the model untouched."""
+    from grnflow.gener import restore
+    from grnflow.gener_model import from_settings
+    from grnflow.train_core import Checkpoint
+
+    job, _, good = small_fit
+    with np.load(good) as npz:
+        fingerprint = json.loads(npz["meta"].tobytes().decode())["fingerprint"]
+    path = tmp_path / CHECKPOINT_NAME
+    _corrupt_npz(kind, good, path)
+    model = from_settings(job["matrix"].shape[1], job["settings"])
+    model.optimizer.build(model.trainable_variables)
+    before = [v.numpy().copy() for v in model.variables + model.optimizer.variables]
+    best = ["untouched"]
+    checkpoint = Checkpoint(path, fingerprint)
+    with caplog.at_level(logging.INFO, logger="grnflow"):
+        assert checkpoint.load(lambda p: restore(p, checkpoint, model, best)) is None
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(f"ignoring unreadable checkpoint {path}" in w for w in warnings), warnings
+    assert best == ["untouched"]
+    for value, variable in zip(before, model.variables + model.optimizer.variables):
+        np.testing.assert_array_equal(value, variable.numpy())
+
+
+@pytest.mark.parametrize("kind", ["truncated", "shape"])
+def test_job_with_unreadable_checkpoint_trains_from_the_start(small_fit, tmp_path, caplog, kind):
+    job, clean_history, good = small_fit
+    path = tmp_path / "ckpt" / CHECKPOINT_NAME
+    _corrupt_npz(kind, good, path)
+    with caplog.at_level(logging.INFO, logger="grnflow"):
+        _, state = fit_gener(checkpoint_dir=tmp_path / "ckpt", **job)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(f"ignoring unreadable checkpoint {path}" in w for w in warnings), warnings
+    assert "resuming from" not in caplog.text
+    assert state.epoch == 2 and state.history == clean_history  # trained from the start, as a clean run
+    with np.load(path) as npz:  # and checkpointed its own, readable state
+        assert json.loads(npz["meta"].tobytes().decode())["state"]["epoch"] == 2
+
+
 TRAIN_SCRIPT = """
 import logging, os, signal, sys
 import keras
 from grnflow.gener import run_gener
+from grnflow.settings import GenerSettings, from_schema
 
 logging.basicConfig(level=logging.INFO)
 
@@ -195,7 +311,8 @@ folder = sys.argv[1]
 run_gener(
     "{expression}", "{pairs}", f"{{folder}}/predictions.tsv.gz", f"{{folder}}/metrics.json",
     f"{{folder}}/model.keras", f"{{folder}}/checkpoints", dataset="toy", split="random", seed=5,
-    epochs=4, patience=2, batch_size=16, ff_units=[64, 64], callbacks=[Kill()],
+    settings=from_schema(GenerSettings, epochs=4, patience=2, batch_size=16, ff_units=[64, 64]),
+    threads=2, callbacks=[Kill()],
 )
 """
 
@@ -252,5 +369,5 @@ def test_gener_rule_runs_in_the_workflow(tmp_path):
     assert len(ranked) == metrics["n_pos"] + metrics["n_neg"] and ranked["score"].is_monotonic_decreasing
     assert (tmp_path / "results/demo/models/gener/random/seed0/model.keras").is_file()
     log = (tmp_path / "logs/demo/gener/random/seed0.log").read_text()
-    assert "device: cpu" in log and "epoch 1/4: loss" in log and "val AUROC" in log
+    assert "device: cpu" in log and "epoch 1/4: loss" in log and "val_auroc" in log
     assert not (tmp_path / "results/demo/checkpoints/gener/random/seed0/checkpoint.npz").exists()

@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -16,17 +17,18 @@ import pytest
 import torch
 
 from grnflow.errors import InputError
-from grnflow.mtlgrn import (
-    MTLGRN,
+from grnflow.mtlgrn import compute_losses, knockout_metrics, run_mtlgrn
+from grnflow.mtlgrn_data import (
     build_problem,
-    compute_losses,
     holdout_knockouts,
-    knockout_metrics,
+    knockout_batches,
     knockout_targets,
     message_graph,
-    run_mtlgrn,
+    read_samples,
     supervision_graph,
 )
+from grnflow.mtlgrn_model import MTLGRN
+from grnflow.settings import MtlgrnSettings, from_schema
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = {"epochs": 25, "patience": 25, "batch_size": 256, "learning_rate": 0.01, "hidden": 8, "heads": 2, "out": 8}
@@ -97,6 +99,17 @@ def write_problem(folder: Path, n_genes: int = 60, n_clusters: int = 4, seed: in
     return {k: folder / f"{k}.tsv" for k in ("features", "expression", "samples", "pairs")}
 
 
+def settings(**overrides) -> MtlgrnSettings:
+    """The schema's defaults with `overrides`."""
+    return from_schema(MtlgrnSettings, **overrides)
+
+
+def small_model(problem, **overrides) -> MTLGRN:
+    """A tiny MTLGRN for `problem` (seeded by the caller)."""
+    s = settings(hidden=4, heads=2, out=4, **overrides)
+    return MTLGRN.from_settings(problem.x.shape[1], problem.expression.shape[1], s)
+
+
 def run_job(paths: dict, out: Path, params: dict, seed: int = 0, checkpoints=True) -> dict:
     return run_mtlgrn(
         **paths,
@@ -107,14 +120,13 @@ def run_job(paths: dict, out: Path, params: dict, seed: int = 0, checkpoints=Tru
         dataset="toy",
         split="random",
         seed=seed,
-        params=params,
+        settings=settings(**params),
         threads=1,
     )
 
 
 def load_problem(paths: dict, heldout=None):
     from grnflow.io import read_normalized
-    from grnflow.mtlgrn import read_samples
     from grnflow.predictions import read_pairs
 
     feats = pd.read_csv(paths["features"], sep="\t", dtype={"gene": str}).set_index("gene")
@@ -231,7 +243,7 @@ def test_each_task_switches_its_loss_term(tmp_path, tasks):
     paths = write_problem(tmp_path, n_genes=30)
     problem, _, _ = load_problem(paths)
     torch.manual_seed(0)
-    model = MTLGRN(problem.x.shape[1], problem.expression.shape[1], hidden=4, heads=2, out=4)
+    model = small_model(problem)
     losses = compute_losses(model, problem, tasks)
     assert sorted(losses) == sorted(tasks)
     for t in tasks:
@@ -248,7 +260,7 @@ def test_link_loss_is_bce_on_raw_logits(tmp_path):
     paths = write_problem(tmp_path, n_genes=30)
     problem, _, _ = load_problem(paths)
     torch.manual_seed(0)
-    model = MTLGRN(problem.x.shape[1], problem.expression.shape[1], hidden=4, heads=2, out=4)
+    model = small_model(problem)
     model.eval()
     loss = compute_losses(model, problem, ["link"])["link"]
     a, b, y = problem.train
@@ -292,7 +304,7 @@ def test_learns_small_problem_and_logs_cpu(tmp_path, caplog):
     with caplog.at_level(logging.INFO):
         record = run_job(paths, out, FAST)
     assert "device: cpu" in caplog.text
-    assert "epoch 1: link" in caplog.text and "val_auroc" in caplog.text
+    assert f"epoch 1/{FAST['epochs']}: link" in caplog.text and "val_auroc" in caplog.text
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["device"] == "cpu" and metrics["method"] == "mtlgrn"
     assert metrics["tasks"] == ["link", "knockout", "reconstruction"]
@@ -315,37 +327,62 @@ def test_learns_small_problem_and_logs_cpu(tmp_path, caplog):
     assert record["auroc"] == metrics["auroc"]
 
 
-def test_bilinear_decoder_is_directed(tmp_path):
-    paths = write_problem(tmp_path, n_genes=30)
-    problem, _, _ = load_problem(paths)
-    torch.manual_seed(0)
-    model = MTLGRN(problem.x.shape[1], problem.expression.shape[1], hidden=4, heads=2, out=4, decoder="bilinear")
-    with torch.no_grad():
-        model.bilinear.add_(torch.randn(4, 4))
-        z = torch.randn(5, 4)
-        ab = model.link_logits(z, torch.tensor([0]), torch.tensor([1]))
-        ba = model.link_logits(z, torch.tensor([1]), torch.tensor([0]))
-    assert float(ab) != pytest.approx(float(ba))
+def test_bilinear_decoder_learns_direction_the_dot_decoder_cannot():
+    """Pairs a -> b are edges and their reverses b -> a are not: only a directed decoder can
+    score them apart. After training, the bilinear decoder ranks every a -> b above its b -> a;
+    the dot decoder scores both exactly alike (the control that makes this test able to fail)."""
+    rng = np.random.default_rng(0)
+    n, pairs = 16, set()
+    while len(pairs) < 20:
+        i, j = sorted(int(v) for v in rng.choice(16, 2, replace=False))
+        pairs.add((i, j))
+    a, b = (torch.tensor(v) for v in zip(*sorted(pairs)))
+    src, dst = torch.cat([a, b]), torch.cat([b, a])
+    y = torch.cat([torch.ones(len(a)), torch.zeros(len(a))])
+    x, no_edges = torch.as_tensor(rng.normal(size=(n, 6)), dtype=torch.float32), torch.zeros((2, 0), dtype=torch.long)
+    gap = {}
+    for decoder in ("dot", "bilinear"):
+        torch.manual_seed(0)
+        model = MTLGRN(6, 1, hidden=8, heads=2, out=8, dropout=0.0, decoder=decoder, knockout_hidden=4)
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+        for _ in range(300):
+            optimizer.zero_grad()
+            logits = model.decode(model.encode(x, no_edges), src, dst)
+            nn_loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y)
+            nn_loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            z = model.encode(x, no_edges)
+            gap[decoder] = model.decode(z, a, b) - model.decode(z, b, a)
+            everything = model.decode_all(z)
+        # decode_all is decode for every pair at once (row = regulator)
+        torch.testing.assert_close(everything[a, b], model.decode(z, a, b), rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(model.decode_all(z, a[:3]), everything[a[:3]], rtol=1e-4, atol=1e-4)
+    assert torch.equal(gap["dot"], torch.zeros_like(gap["dot"]))
+    assert (gap["bilinear"] > 0).all(), gap["bilinear"]
+    assert float(gap["bilinear"].mean()) > 2.0
 
 
 # --------------------------------------------------------------------------- kill and resume
 
+KILL_EPOCH = 5
 CHILD = textwrap.dedent(
     """
-    import json, logging, sys, time
+    import json, logging, signal, sys
     logging.basicConfig(level=logging.INFO)
     from pathlib import Path
     sys.path.insert(0, {tests!r})
     import grnflow.mtlgrn as m
     from test_mtlgrn import run_job
-    paths = json.loads(sys.argv[1]); out = Path(sys.argv[2]); slow = sys.argv[3] == "slow"
+    paths = json.loads(sys.argv[1]); out = Path(sys.argv[2]); hold = sys.argv[3] == "hold"
     params = json.loads(sys.argv[4])
-    if slow:  # give the parent time to kill us between epochs
-        save = m._save
-        def slow_save(obj, path):
-            save(obj, path)
-            time.sleep(0.3)
-        m._save = slow_save
+    if hold:  # stop after the checkpoint of epoch {kill_epoch} and wait there to be killed
+        save = m.save
+        def save_and_hold(checkpoint, model, optimizer, best_state, state, device):
+            save(checkpoint, model, optimizer, best_state, state, device)
+            if state.epoch == {kill_epoch}:
+                signal.pause()
+        m.save = save_and_hold
     run_job({{k: Path(v) for k, v in paths.items()}}, out, params)
     """
 )
@@ -357,36 +394,36 @@ def _child(script, paths, out, mode, params):
     return subprocess.Popen([*args, json.dumps(params)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+def checkpoint_epoch(path: Path) -> int:
+    """Epoch of a checkpoint file, 0 when it does not exist yet."""
+    return torch.load(path, weights_only=True)["state"]["epoch"] if path.exists() else 0
+
+
 @pytest.mark.slow  # two subprocesses that import torch: ~25 s on a loaded 2-core box
 def test_kill_and_resume_gives_identical_metrics(tmp_path):
     paths = write_problem(tmp_path / "data", n_genes=30)
     params = {**FAST, "epochs": 25, "patience": 25}
     script = tmp_path / "child.py"
-    script.write_text(CHILD.format(tests=str(REPO / "tests")))
+    script.write_text(CHILD.format(tests=str(REPO / "tests"), kill_epoch=KILL_EPOCH))
 
     killed = tmp_path / "killed"
-    proc = _child(script, paths, killed, "slow", params)
+    proc = _child(script, paths, killed, "hold", params)
     ckpt = killed / "ckpt" / "last.pt"
-    deadline = time.time() + 120
-    epoch = 0
-    while time.time() < deadline and proc.poll() is None:
-        if ckpt.exists():
-            epoch = torch.load(ckpt, weights_only=True)["state"]["epoch"]
-            if epoch >= 5:
-                break
+    deadline = time.monotonic() + 180  # poll for the checkpoint of epoch KILL_EPOCH
+    while checkpoint_epoch(ckpt) < KILL_EPOCH:
+        assert proc.poll() is None, f"child ended before it could be killed:\n{proc.stdout.read()}"
+        assert time.monotonic() < deadline, f"no checkpoint of epoch {KILL_EPOCH} within 180 s"
         time.sleep(0.05)
-    assert proc.poll() is None, f"child ended before it could be killed:\n{proc.stdout.read()}"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assert not (killed / "metrics.json").exists()
-    stopped_at = torch.load(ckpt, weights_only=True)["state"]["epoch"]
-    assert 5 <= stopped_at < params["epochs"]
+    assert checkpoint_epoch(ckpt) == KILL_EPOCH
 
-    resumed = _child(script, paths, killed, "fast", params)
+    resumed = _child(script, paths, killed, "run", params)
     log_resumed, _ = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, log_resumed
-    assert f"resuming from {ckpt} after epoch {stopped_at}" in log_resumed
+    assert f"resuming from {ckpt} after epoch {KILL_EPOCH}" in log_resumed
 
     whole = tmp_path / "whole"  # uninterrupted, in this process (same threads, same seed)
     run_job(paths, whole, params)
@@ -400,6 +437,60 @@ def test_kill_and_resume_gives_identical_metrics(tmp_path):
     sa = torch.load(killed / "model.pt", weights_only=True)
     sb = torch.load(whole / "model.pt", weights_only=True)
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+@pytest.fixture(scope="module")
+def finished_job(tmp_path_factory):
+    """A 3-epoch job run to its end: inputs, its metrics and its final checkpoint file."""
+    root = tmp_path_factory.mktemp("finished")
+    paths = write_problem(root / "data", n_genes=30)
+    params = {**FAST, "epochs": 3}
+    metrics = run_job(paths, root / "out", params)
+    metrics.pop("train_seconds")
+    return paths, params, metrics, root / "out" / "ckpt" / "last.pt"
+
+
+def _corrupt(kind: str, good: Path, path: Path) -> None:
+    """Write a checkpoint of `kind` that cannot be restored to `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = good.read_bytes()
+    if kind in ("empty", "truncated", "garbage", "text"):
+        content = {"empty": b"", "truncated": data[: len(data) // 2],
+                   "garbage": np.random.default_rng(0).bytes(4096), "text": b"not a checkpoint\n"}[kind]
+        path.write_bytes(content)
+        return
+    if kind == "pickle":  # a plain pickle of a class weights_only loading refuses
+        import pickle
+
+        path.write_bytes(pickle.dumps(SimpleNamespace(state=1)))
+        return
+    saved = torch.load(good, weights_only=True)
+    if kind == "model_shape":
+        saved["model"]["recon.weight"] = torch.zeros(3, 3)
+    elif kind == "model_keys":
+        saved["best_state"]["extra.weight"] = torch.zeros(1)
+    elif kind == "optimizer_shape":  # found only after the model was loaded: the job rebuilds it
+        saved["optimizer"]["state"][0]["exp_avg"] = torch.zeros(2)
+    elif kind == "state":
+        saved["state"] = {"epoch": "three"}
+    torch.save(saved, path)
+
+
+@pytest.mark.parametrize(
+    "kind", ["empty", "truncated", "garbage", "text", "pickle", "model_shape", "model_keys", "optimizer_shape", "state"]
+)
+def test_unreadable_checkpoint_warns_and_trains_from_the_start(finished_job, tmp_path, caplog, kind):
+    paths, params, clean, good = finished_job
+    out = tmp_path / "out"
+    _corrupt(kind, good, out / "ckpt" / "last.pt")
+    with caplog.at_level(logging.INFO):
+        record = run_job(paths, out, params)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(f"ignoring unreadable checkpoint {out / 'ckpt' / 'last.pt'}" in w for w in warnings), warnings
+    assert "resuming from" not in caplog.text
+    record.pop("train_seconds")
+    assert record == clean  # exactly the run without a checkpoint
+    assert checkpoint_epoch(out / "ckpt" / "last.pt") == params["epochs"]
 
 
 def test_stale_checkpoint_of_other_config_is_ignored(tmp_path, caplog):
@@ -441,7 +532,7 @@ def test_workflow_mtlgrn_on_tiny_demo(tmp_path):
     feature_log = (tmp_path / "logs/demo/features.log").read_text()
     assert "k-mer features: k=4" in feature_log and "gene-table features" in feature_log
     job_log = (tmp_path / "logs/demo/mtlgrn/random/seed0.log").read_text()
-    assert "device: cpu" in job_log and "epoch 1: link" in job_log
+    assert "device: cpu" in job_log and "epoch 1/5: link" in job_log
     assert (tmp_path / "results/demo/checkpoints/mtlgrn/random/seed0/last.pt").exists()
 
 
@@ -463,10 +554,6 @@ def test_learns_on_demo(tmp_path):
 
 
 def test_knockout_batches_cover_every_experiment_once_per_epoch():
-    from types import SimpleNamespace
-
-    from grnflow.mtlgrn import knockout_batches
-
     torch.manual_seed(0)
     problem = SimpleNamespace(ko_train={"knocked": torch.arange(10)})
     chunks = knockout_batches(problem, 4, "cpu")

@@ -1,17 +1,21 @@
 """Train GENER on one dataset x split x seed, resumably, and write the per-job contract files.
 
+Training is one Keras `fit()` over a stream of epochs (grnflow.gener_data.PairBatches.epochs)
+with two callbacks: `ValidationStopping` (validation loss and AUROC, best weights, early
+stopping, the epoch line) and `SaveCheckpoint`.
+
 Resumption: after every epoch the job writes one checkpoint file (atomically) holding every
 model variable (weights, batch-norm statistics, dropout seed states), the optimizer state
 (step counter, which drives the learning-rate schedule), the best weights so far and the
 early-stopping state. Each epoch's shuffle is derived from (seed, epoch), so a job killed at
 any point and started again continues exactly like an uninterrupted run on the same device.
-The checkpoint carries a fingerprint of the inputs and settings; a checkpoint from other
-inputs or settings is ignored. A finished job removes its checkpoint file.
+The checkpoint carries a fingerprint of the inputs and settings (grnflow.train_core); one of
+other inputs or settings, or one that cannot be read, is ignored with a warning. A finished
+job removes its checkpoint file.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
@@ -27,21 +31,31 @@ import tensorflow as tf
 
 import keras
 from grnflow.errors import InputError
-from grnflow.gener_data import PairBatches, epoch_order, load_expression, pair_indices, pair_targets
-from grnflow.gener_model import build_model, compile_model
-from grnflow.io import atomic_path
+from grnflow.gener_data import PairBatches, load_expression, n_batches, pair_indices, pair_targets
+from grnflow.gener_model import from_settings
 from grnflow.metrics import auroc
+from grnflow.names import FOLDS
 from grnflow.predictions import read_pairs, write_job_metrics, write_predictions
+from grnflow.settings import GenerSettings, as_dict
+from grnflow.train_core import (
+    DECISION,
+    Checkpoint,
+    EarlyStopping,
+    TrainState,
+    fingerprint,
+    log_epoch,
+    remove_checkpoint,
+    report_device,
+)
 
 log = logging.getLogger("grnflow.gener")
 
 CHECKPOINT_NAME = "checkpoint.npz"
-THRESHOLD = 0.5
-FOLDS = ("train", "val", "test")
+PREDICT_BATCH = 1024  # pairs per inference batch (at least the training batch size)
 
 
 def configure_tensorflow(threads: int, seed: int) -> str:
-    """Threads, determinism and seeds for TensorFlow; returns the device used ("cuda" or "cpu", as MTLGRN says)."""
+    """Threads, determinism and seeds for TensorFlow; returns the device used ("cuda" or "cpu")."""
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
@@ -51,60 +65,13 @@ def configure_tensorflow(threads: int, seed: int) -> str:
     tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(seed)
     gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        for gpu in gpus:
-            try:
-                tf.config.experimental.set_memory_growth(gpu, True)
-            except RuntimeError:
-                pass
-        name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name)
-        log.info("device: cuda (GPU %s; %d visible)", name, len(gpus))
-        return "cuda"
-    log.info("device: cpu (%d threads; no GPU visible to TensorFlow)", threads)
-    return "cpu"
-
-
-def fingerprint(settings: dict, *arrays: np.ndarray) -> str:
-    """Hash of the settings and the training data: a checkpoint resumes only the same job."""
-    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
-    for array in arrays:
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
-
-
-def save_checkpoint(path: Path, model: keras.Model, best_weights: list, state: dict) -> None:
-    """Write model, optimizer, best weights and training state to one file, atomically."""
-    arrays = {f"model_{i}": np.asarray(v.numpy()) for i, v in enumerate(model.variables)}
-    arrays.update({f"optimizer_{i}": np.asarray(v.numpy()) for i, v in enumerate(model.optimizer.variables)})
-    arrays.update({f"best_{i}": w for i, w in enumerate(best_weights)})
-    arrays["state"] = np.frombuffer(json.dumps(state).encode(), dtype=np.uint8)
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    with atomic_path(path) as tmp:
-        Path(tmp).write_bytes(buffer.getvalue())
-
-
-def load_checkpoint(path: Path, model: keras.Model, job_fingerprint: str) -> tuple[list, dict] | None:
-    """Restore a checkpoint of this job into `model`; None when absent or from another job."""
-    if not path.exists():
-        return None
-    try:
-        with np.load(path) as data:
-            state = json.loads(data["state"].tobytes().decode())
-            if state.get("fingerprint") != job_fingerprint:
-                log.warning("ignoring checkpoint %s: it belongs to other inputs or settings", path)
-                return None
-            model_values = [data[f"model_{i}"] for i in range(len(model.variables))]
-            opt_values = [data[f"optimizer_{i}"] for i in range(len(model.optimizer.variables))]
-            best = [data[f"best_{i}"] for i in range(state["n_best"])]
-    except (OSError, ValueError, KeyError) as exc:
-        log.warning("ignoring unreadable checkpoint %s (%s); training from the start", path, exc)
-        return None
-    for variable, value in zip(model.variables, model_values):
-        variable.assign(value)
-    for variable, value in zip(model.optimizer.variables, opt_values):
-        variable.assign(value)
-    return best, state
+    for gpu in gpus:
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:
+            pass
+    names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
+    return report_device("TensorFlow", names, threads)
 
 
 def cross_entropy(probabilities: np.ndarray, y: np.ndarray) -> float:
@@ -113,98 +80,145 @@ def cross_entropy(probabilities: np.ndarray, y: np.ndarray) -> float:
     return float(-np.mean(np.log(p)))
 
 
+# --------------------------------------------------------------------------- checkpoints
+
+
+def _groups(model: keras.Model) -> dict:
+    """The variable lists a checkpoint holds; `best` are the values of `model.weights`."""
+    return {"model": model.variables, "optimizer": model.optimizer.variables, "best": model.weights}
+
+
+def save_checkpoint(checkpoint: Checkpoint, model: keras.Model, best_weights: list, state: TrainState) -> None:
+    """Model, optimizer, best weights and training state in one `.npz`, written atomically."""
+    current = _groups(model)
+    arrays = {f"{g}_{i}": np.asarray(v.numpy()) for g in ("model", "optimizer") for i, v in enumerate(current[g])}
+    arrays.update({f"best_{i}": w for i, w in enumerate(best_weights)})
+    meta = {"fingerprint": checkpoint.job, "state": state.to_dict()}
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    checkpoint.save(lambda tmp: tmp.write_bytes(buffer.getvalue()))
+
+
+def restore(path: Path, checkpoint: Checkpoint, model: keras.Model, best_weights: list) -> TrainState:
+    """Read `path` completely and check every array's shape and dtype against the model; only
+    then assign them (so a bad file leaves the model untouched)."""
+    groups = _groups(model)
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(data["meta"].tobytes().decode())
+        checkpoint.check(meta.get("fingerprint"))
+        state = TrainState.from_dict(meta["state"])
+        values = {g: [data[f"{g}_{i}"] for i in range(len(vs))] for g, vs in groups.items()}
+        extra = set(data.files) - {f"{g}_{i}" for g, vs in groups.items() for i in range(len(vs))} - {"meta"}
+    if extra:
+        raise ValueError(f"arrays this model does not have: {', '.join(sorted(extra)[:3])}")
+    for g, variables in groups.items():
+        for i, (variable, value) in enumerate(zip(variables, values[g])):
+            if tuple(value.shape) != tuple(variable.shape) or value.dtype != np.dtype(variable.dtype):
+                raise ValueError(
+                    f"{g}_{i} is {value.dtype}{list(value.shape)}, the model's "
+                    f"{variable.path} {variable.dtype}{list(variable.shape)}"
+                )
+    for g in ("model", "optimizer"):
+        for variable, value in zip(groups[g], values[g]):
+            variable.assign(value)
+    best_weights[:] = values["best"]
+    return state
+
+
+class ValidationStopping(keras.callbacks.Callback):
+    """After each epoch: validation loss and AUROC, best weights, early stopping on val loss."""
+
+    def __init__(self, val_ds, val: tuple, state: TrainState, best_weights: list, epochs: int):
+        super().__init__()
+        self.val_ds, self.val_y, self.val_label = val_ds, val[2], val[3]
+        self.state, self.best_weights, self.epochs = state, best_weights, epochs
+        self.started = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        state = self.state
+        loss = float(logs["loss"])
+        probabilities = self.model.predict(self.val_ds, verbose=0)
+        val_loss = cross_entropy(probabilities, self.val_y)
+        val_auroc = auroc(self.val_label, probabilities[:, 1])
+        state.epoch = epoch + 1
+        if state.stopping.update(state.epoch, [-val_loss]):
+            self.best_weights[:] = [w.numpy() for w in self.model.weights]
+        seconds = time.perf_counter() - self.started
+        state.train_seconds += seconds
+        state.history.append(dict(epoch=state.epoch, loss=loss, val_loss=val_loss, val_auroc=val_auroc))
+        lr = float(self.model.optimizer.learning_rate)
+        log_epoch(state, self.epochs, dict(loss=loss, val_loss=val_loss, val_auroc=val_auroc, lr=lr), seconds)
+        self.model.stop_training = state.stopping.stopped
+
+
+class SaveCheckpoint(keras.callbacks.Callback):
+    """Write the checkpoint at the end of every epoch (after `ValidationStopping`)."""
+
+    def __init__(self, checkpoint: Checkpoint, state: TrainState, best_weights: list):
+        super().__init__()
+        self.checkpoint, self.state, self.best_weights = checkpoint, state, best_weights
+
+    def on_epoch_end(self, epoch, logs=None):
+        save_checkpoint(self.checkpoint, self.model, self.best_weights, self.state)
+
+
+# --------------------------------------------------------------------------- training
+
+
 def fit_gener(
     matrix: np.ndarray,
     train: tuple[np.ndarray, np.ndarray, np.ndarray],
     val: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     checkpoint_dir: str | Path,
-    seed: int = 0,
-    classes: str = "binary",
-    ff_units=(256, 256),
-    conv_filters=(16, 8),
-    conv_dense: int = 32,
-    dropout: float = 0.5,
-    learning_rate: float = 0.01,
-    decay_rate: float = 0.8,
-    decay_steps: int = 2500,
-    staircase: bool = True,
-    batch_size: int = 64,
-    epochs: int = 50,
-    patience: int = 5,
-    threads: int = 2,
+    seed: int,
+    settings: GenerSettings,
+    threads: int,
     callbacks=(),
-) -> tuple[keras.Model, dict]:
+) -> tuple[keras.Model, TrainState]:
     """Train with per-epoch checkpoints and early stopping on validation loss; best weights kept.
 
     `train` is (index of gene_a, index of gene_b, class id); `val` adds the edge label used
-    for the validation AUROC. Returns the model holding the best weights and the final state.
+    for the validation AUROC. `callbacks` run before the job's own ones. Returns the model
+    holding the best weights and the final training state.
     """
-    architecture = dict(
-        classes=classes,
-        ff_units=list(ff_units),
-        conv_filters=list(conv_filters),
-        conv_dense=conv_dense,
-        dropout=dropout,
-    )
-    optimizer = dict(
-        learning_rate=learning_rate, decay_rate=decay_rate, decay_steps=decay_steps, staircase=staircase
-    )
-    settings = dict(architecture, **optimizer, batch_size=batch_size, patience=patience, seed=seed,
-                    epochs=epochs)
-    job = fingerprint(settings, matrix, *train, *val)
-
+    s = settings
+    job = fingerprint({**as_dict(s), "seed": seed}, matrix, *train, *val)
     random.seed(seed)
     keras.utils.set_random_seed(seed)
-    model = compile_model(build_model(matrix.shape[1], **architecture), **optimizer)
+    model = from_settings(matrix.shape[1], s)
     model.optimizer.build(model.trainable_variables)
     batches = PairBatches(matrix, threads=threads)
-    val_ds = batches.dataset(val[0], val[1], batch_size=max(batch_size, 1024))
+    val_ds = batches.dataset(val[0], val[1], batch_size=max(s.batch_size, PREDICT_BATCH))
 
-    checkpoint = Path(checkpoint_dir) / CHECKPOINT_NAME
-    restored = load_checkpoint(checkpoint, model, job)
-    if restored is None:
-        best_weights = [w.numpy() for w in model.weights]
-        state = dict(fingerprint=job, epoch=0, best_val_loss=None, best_epoch=0, wait=0,
-                     stopped=False, train_seconds=0.0, history=[])
-    else:
-        best_weights, state = restored
-        log.info("resuming from %s after epoch %d", checkpoint, state["epoch"])
-
-    n_train = len(train[0])
-    while state["epoch"] < epochs and not state["stopped"]:
-        epoch = state["epoch"]
-        start = time.perf_counter()
-        train_ds = batches.dataset(*train, batch_size=batch_size, order=epoch_order(n_train, seed, epoch))
-        history = model.fit(
-            train_ds, initial_epoch=epoch, epochs=epoch + 1, shuffle=False, verbose=0,
-            callbacks=list(callbacks),
+    checkpoint = Checkpoint(Path(checkpoint_dir) / CHECKPOINT_NAME, job)
+    best_weights = [w.numpy() for w in model.weights]
+    state = checkpoint.load(lambda path: restore(path, checkpoint, model, best_weights))
+    state = state or TrainState(EarlyStopping(s.patience))
+    if not state.done(s.epochs):
+        n_train = len(train[0])
+        model.fit(
+            batches.epochs(*train, batch_size=s.batch_size, seed=seed, first=state.epoch, last=s.epochs),
+            initial_epoch=state.epoch,
+            epochs=s.epochs,
+            steps_per_epoch=n_batches(n_train, s.batch_size),
+            shuffle=False,
+            verbose=0,
+            callbacks=[
+                *callbacks,
+                ValidationStopping(val_ds, val, state, best_weights, s.epochs),
+                SaveCheckpoint(checkpoint, state, best_weights),
+            ],
         )
-        loss = float(history.history["loss"][-1])
-        probabilities = model.predict(val_ds, verbose=0)
-        val_loss = cross_entropy(probabilities, val[2])
-        val_auroc = auroc(val[3], probabilities[:, 1])
-        if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
-            state.update(best_val_loss=val_loss, best_epoch=epoch + 1, wait=0)
-            best_weights = [w.numpy() for w in model.weights]
-        else:
-            state["wait"] += 1
-            state["stopped"] = state["wait"] >= patience
-        seconds = time.perf_counter() - start
-        state["epoch"] = epoch + 1
-        state["train_seconds"] += seconds
-        state["history"].append(dict(epoch=epoch + 1, loss=loss, val_loss=val_loss, val_auroc=val_auroc))
-        state["n_best"] = len(best_weights)
-        log.info(
-            "epoch %d/%d: loss %.4f, val_loss %.4f, val AUROC %.4f, lr %.3g (%.1f s)%s",
-            epoch + 1, epochs, loss, val_loss, val_auroc,
-            float(model.optimizer.learning_rate), seconds,
-            f"; early stop, best epoch {state['best_epoch']}" if state["stopped"] else "",
-        )
-        save_checkpoint(checkpoint, model, best_weights, state)
-
     for variable, value in zip(model.weights, best_weights):
         variable.assign(value)
     return model, state
+
+
+# --------------------------------------------------------------------------- the job
 
 
 def split_folds(pairs: pd.DataFrame, path: str | Path) -> dict[str, np.ndarray]:
@@ -212,7 +226,7 @@ def split_folds(pairs: pd.DataFrame, path: str | Path) -> dict[str, np.ndarray]:
     folds = pairs["fold"].astype(str).to_numpy()
     unknown = sorted(set(folds) - set(FOLDS))
     if unknown:
-        raise InputError(f"{path}: unknown fold value(s) {', '.join(unknown)}; allowed are train, val, test")
+        raise InputError(f"{path}: unknown fold value(s) {', '.join(unknown)}; allowed are {', '.join(FOLDS)}")
     rows = {fold: np.flatnonzero(folds == fold) for fold in FOLDS}
     empty = [fold for fold, idx in rows.items() if len(idx) == 0]
     if empty:
@@ -247,13 +261,13 @@ def run_gener(
     dataset: str,
     split: str,
     seed: int,
-    threads: int = 2,
+    settings: GenerSettings,
+    threads: int,
     callbacks=(),
-    **settings,
 ) -> dict:
     """The `gener` job: train on the train fold, stop on val, rank the test pairs, write outputs."""
     device = configure_tensorflow(threads, seed)
-    classes = settings.get("classes", "binary")
+    classes = settings.classes
     genes, matrix = load_expression(expression)
     table = read_pairs(pairs)
     ia, ib = pair_indices(table, genes, pairs)
@@ -265,20 +279,18 @@ def run_gener(
         "%d genes x %d samples; %d train, %d val, %d test pairs; classes %s",
         matrix.shape[0], matrix.shape[1], len(tr), len(va), len(te), classes,
     )
-
     model, state = fit_gener(
         matrix,
         train=(ia[tr], ib[tr], y[tr]),
         val=(ia[va], ib[va], y[va], label[va]),
         checkpoint_dir=checkpoint_dir,
         seed=seed,
+        settings=settings,
         threads=threads,
         callbacks=callbacks,
-        **settings,
     )
-
     batches = PairBatches(matrix, threads=threads)
-    test_ds = batches.dataset(ia[te], ib[te], batch_size=max(settings.get("batch_size", 64), 1024))
+    test_ds = batches.dataset(ia[te], ib[te], batch_size=max(settings.batch_size, PREDICT_BATCH))
     scores = model.predict(test_ds, verbose=0)[:, 1]
     ranked = write_predictions(table.iloc[te], scores, out_predictions)
     save_model(model, out_model)
@@ -289,22 +301,17 @@ def run_gener(
         split=split,
         method="gener",
         seed=int(seed),
-        train_seconds=round(state["train_seconds"], 3),
-        epochs=state["epoch"],
-        best_epoch=state["best_epoch"],
-        best_val_loss=state["best_val_loss"],
+        train_seconds=round(state.train_seconds, 3),
+        epochs=state.epoch,
+        best_epoch=state.stopping.best_epoch,
+        best_val_loss=state.best_record().get("val_loss"),
         device=device,
-        threshold=THRESHOLD,
+        threshold=DECISION["gener"].threshold,
         classes=classes,
     )
     log.info("test AUROC %.4f, AUPR %.4f (%d positives)", record["auroc"], record["aupr"], record["n_pos"])
-    checkpoint = Path(checkpoint_dir) / CHECKPOINT_NAME
-    checkpoint.unlink(missing_ok=True)
-    try:
-        Path(checkpoint_dir).rmdir()
-    except OSError:
-        pass
+    remove_checkpoint(Path(checkpoint_dir) / CHECKPOINT_NAME)
     return record
 
 
-__all__ = ["configure_tensorflow", "fit_gener", "run_gener", "save_checkpoint", "load_checkpoint"]
+__all__ = ["configure_tensorflow", "fit_gener", "run_gener", "save_checkpoint", "restore"]

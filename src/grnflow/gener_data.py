@@ -65,7 +65,7 @@ def epoch_order(n_pairs: int, seed: int, epoch: int) -> np.ndarray:
 class PairBatches:
     """Batches of `{"a": rows of gene_a, "b": rows of gene_b}` (and class ids) for Keras."""
 
-    def __init__(self, matrix: np.ndarray, threads: int = 2):
+    def __init__(self, matrix: np.ndarray, threads: int):
         self.matrix = tf.constant(np.asarray(matrix, dtype=np.float32))
         self.n_samples = int(matrix.shape[1])
         self.options = tf.data.Options()
@@ -77,17 +77,42 @@ class PairBatches:
         ia: np.ndarray,
         ib: np.ndarray,
         y: np.ndarray | None = None,
-        batch_size: int = 64,
+        *,
+        batch_size: int,
         order: np.ndarray | None = None,
     ) -> tf.data.Dataset:
         """One pass over the pairs in `order` (default: as given), `batch_size` pairs per batch."""
         if order is not None:
             ia, ib = ia[order], ib[order]
             y = None if y is None else y[order]
-        n = len(ia)
         columns = [tf.constant(ia, dtype=tf.int32), tf.constant(ib, dtype=tf.int32)]
         if y is not None:
             columns.append(tf.constant(y, dtype=tf.int32))
+        return self._batches(columns, len(ia), batch_size).prefetch(2).with_options(self.options)
+
+    def epochs(
+        self, ia: np.ndarray, ib: np.ndarray, y: np.ndarray, batch_size: int, seed: int, first: int, last: int
+    ) -> tf.data.Dataset:
+        """Training batches of epochs `first` .. `last - 1` back to back (for one `fit()` with
+        `steps_per_epoch`), epoch e in the order `epoch_order(n, seed, e)`: the same batches
+        as `dataset(..., order=epoch_order(n, seed, e))` epoch by epoch, so a job resumed at
+        any epoch sees exactly what an uninterrupted one sees."""
+        n = len(ia)
+        columns = [tf.constant(v, dtype=tf.int32) for v in (ia, ib, y)]
+
+        def order(epoch):
+            return epoch_order(n, seed, int(epoch)).astype(np.int64)
+
+        def one_epoch(epoch):
+            perm = tf.numpy_function(order, [epoch], tf.int64, stateful=False)
+            perm.set_shape([n])
+            return self._batches([tf.gather(c, perm) for c in columns], n, batch_size)
+
+        stream = tf.data.Dataset.range(first, last).flat_map(one_epoch)
+        return stream.prefetch(2).with_options(self.options)
+
+    def _batches(self, columns: list, n: int, batch_size: int) -> tf.data.Dataset:
+        """Consecutive slices of `columns` (gene_a rows, gene_b rows[, class ids]), rows gathered."""
         matrix = self.matrix
 
         def batch(i):
@@ -95,15 +120,18 @@ class PairBatches:
             stop = tf.minimum(start + batch_size, n)
             a = tf.gather(matrix, columns[0][start:stop])
             b = tf.gather(matrix, columns[1][start:stop])
-            if y is None:
+            if len(columns) == 2:
                 return {"a": a, "b": b}
             return {"a": a, "b": b}, columns[2][start:stop]
 
         # Gathering 2 x batch_size rows takes well under a millisecond, far less than a training
         # step: one background (prefetch) thread keeps up, and leaves the cores to the model.
-        n_batches = -(-n // batch_size)
-        ds = tf.data.Dataset.range(n_batches).map(batch)
-        return ds.prefetch(2).with_options(self.options)
+        return tf.data.Dataset.range(n_batches(n, batch_size)).map(batch)
 
 
-__all__ = ["load_expression", "pair_indices", "pair_targets", "epoch_order", "PairBatches"]
+def n_batches(n_pairs: int, batch_size: int) -> int:
+    """Batches of one pass over `n_pairs` pairs (the last one may be short)."""
+    return -(-n_pairs // batch_size)
+
+
+__all__ = ["load_expression", "pair_indices", "pair_targets", "epoch_order", "n_batches", "PairBatches"]

@@ -25,11 +25,11 @@ CLASS_NAMES = {
 
 def build_model(
     n_samples: int,
-    classes: str = "binary",
-    ff_units: Sequence[int] = (256, 256),
-    conv_filters: Sequence[int] = (16, 8),
-    conv_dense: int = 32,
-    dropout: float = 0.5,
+    classes: str,
+    ff_units: Sequence[int],
+    conv_filters: Sequence[int],
+    conv_dense: int,
+    dropout: float,
 ) -> keras.Model:
     """The GENER classifier for expression vectors of length `n_samples` (inputs `a`, `b`)."""
     if classes not in CLASS_NAMES:
@@ -68,10 +68,10 @@ def build_model(
 
 def compile_model(
     model: keras.Model,
-    learning_rate: float = 0.01,
-    decay_rate: float = 0.8,
-    decay_steps: int = 2500,
-    staircase: bool = True,
+    learning_rate: float,
+    decay_rate: float,
+    decay_steps: int,
+    staircase: bool,
 ) -> keras.Model:
     """SGD with exponential learning-rate decay; sparse categorical cross-entropy on class ids."""
     schedule = keras.optimizers.schedules.ExponentialDecay(
@@ -85,4 +85,11 @@ def compile_model(
     return model
 
 
-__all__ = ["CLASS_NAMES", "build_model", "compile_model"]
+def from_settings(n_samples: int, settings) -> keras.Model:
+    """The compiled network of `settings` (grnflow.settings.GenerSettings)."""
+    s = settings
+    model = build_model(n_samples, s.classes, s.ff_units, s.conv_filters, s.conv_dense, s.dropout)
+    return compile_model(model, s.learning_rate, s.decay_rate, s.decay_steps, s.staircase)
+
+
+__all__ = ["CLASS_NAMES", "build_model", "compile_model", "from_settings"]

@@ -1,5 +1,7 @@
 # Rules of the `gener` stage (see STYLE: rule -> workflow/scripts/gener.py -> src/grnflow/gener.py).
 
+from grnflow.settings import job_settings
+
 
 rule gener:
     """Train GENER on one split x seed's train pairs (early stopping on val) and rank its test pairs."""
@@ -22,6 +24,6 @@ rule gener:
     params:
         # Not an output: a killed job finds its per-epoch checkpoint here and resumes.
         checkpoint_dir="results/{dataset}/checkpoints/gener/{split}/seed{seed}",
-        settings={k: v for k, v in config["gener"].items() if k != "threads"},
+        settings=job_settings(config["gener"]),
     script:
         "../scripts/gener.py"

@@ -1,5 +1,7 @@
 # Rules of the `mtlgrn` stage (see STYLE: rule -> workflow/scripts/mtlgrn.py -> src/grnflow/mtlgrn.py).
 
+from grnflow.settings import job_settings
+
 
 rule features:
     """MTLGRN's gene features: promoter k-mer profiles + gene table, reduced by PCA (per dataset)."""
@@ -46,8 +48,8 @@ rule mtlgrn:
     resources:
         gpu=1,
     params:
-        # not an output: a killed job resumes from here (see ARCHITECTURE.md)
-        checkpoints="results/{dataset}/checkpoints/mtlgrn/{split}/seed{seed}",
-        mtlgrn={k: v for k, v in config["mtlgrn"].items() if k != "threads"},
+        # Not an output: a killed job finds its per-epoch checkpoint here and resumes.
+        checkpoint_dir="results/{dataset}/checkpoints/mtlgrn/{split}/seed{seed}",
+        settings=job_settings(config["mtlgrn"]),
     script:
         "../scripts/mtlgrn.py"

@@ -6,6 +6,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ bann
 
 from grnflow.gener import run_gener  # noqa: E402
 from grnflow.logging import log_to  # noqa: E402
+from grnflow.settings import GenerSettings, from_config  # noqa: E402
 
 with log_to(snakemake.log[0]):
     run_gener(
@@ -18,6 +19,6 @@ with log_to(snakemake.log[0]):
         dataset=snakemake.wildcards.dataset,
         split=snakemake.wildcards.split,
         seed=int(snakemake.wildcards.seed),
+        settings=from_config(GenerSettings, snakemake.params.settings),
         threads=snakemake.threads,
-        **snakemake.params.settings,
     )

@@ -2,6 +2,7 @@
 
 from grnflow.logging import log_to
 from grnflow.mtlgrn import run_mtlgrn
+from grnflow.settings import MtlgrnSettings, from_config
 
 with log_to(snakemake.log[0]):
     run_mtlgrn(
@@ -12,10 +13,10 @@ with log_to(snakemake.log[0]):
         out_predictions=snakemake.output.predictions,
         out_metrics=snakemake.output.metrics,
         out_model=snakemake.output.model,
-        checkpoint_dir=snakemake.params.checkpoints,
+        checkpoint_dir=snakemake.params.checkpoint_dir,
         dataset=snakemake.wildcards.dataset,
         split=snakemake.wildcards.split,
         seed=int(snakemake.wildcards.seed),
-        params=snakemake.params.mtlgrn,
+        settings=from_config(MtlgrnSettings, snakemake.params.settings),
         threads=snakemake.threads,
     )
