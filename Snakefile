@@ -1,12 +1,33 @@
 # grnflow: GRN inference with GENER and MTLGRN, compared against honest baselines.
 # Run the demo with `snakemake -c2` (or `make run`); see README.md.
 
+import copy
+import sys
+from pathlib import Path
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
+# The workflow's own package, importable here (also when used as a module, see config/README.md).
+GRNFLOW_ROOT = Path(str(workflow.current_basedir))
+sys.path.insert(0, str(GRNFLOW_ROOT / "src"))
+
+from grnflow.userconfig import coerce_cli_values, merge_user_datasets, run_summary
+
+# The user's --configfile/--config values, before config/config.yaml is merged under them.
+USER_CONFIG = copy.deepcopy(config)
+
 
 configfile: "config/config.yaml"
+
+
+# A user config's `datasets` replace the demo's instead of merging into them (config/README.md).
+DATASETS_REPLACED = merge_user_datasets(config, USER_CONFIG)
+# `--config seeds=[0,1]` arrives as strings inside the list: convert them where the schema says.
+coerce_cli_values(
+    config, workflow.config_settings.config, GRNFLOW_ROOT / "workflow/schemas/config.schema.yaml"
+)
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
@@ -35,6 +56,13 @@ include: "workflow/rules/mtlgrn.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/provenance.smk"
+
+
+if workflow.is_main_process:
+    print(
+        run_summary(config, DATASETS, workflow.configfiles, DATASETS_REPLACED),
+        file=sys.stderr,
+    )
 
 
 rule all:

@@ -6,13 +6,14 @@ from pathlib import Path
 
 # The workflow's own package: importable here and, through PYTHONPATH, in every job (also
 # inside per-rule conda envs and on cluster nodes, where grnflow is not pip-installed).
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+# GRNFLOW_ROOT (Snakefile) is the repository, also when grnflow runs as a module.
+sys.path.insert(0, str(GRNFLOW_ROOT / "src"))
 
 from grnflow import methods as registry
 from grnflow.config import check_config, dataset_names, export_pythonpath, source_kind
 from grnflow.errors import InputError
 
-export_pythonpath(Path(workflow.basedir) / "src")
+export_pythonpath(GRNFLOW_ROOT / "src")
 
 # Semantic checks the JSON schema cannot express (e.g. a dataset needs an expression input).
 check_config(config)
