@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from grnflow.anndata_io import h5ad_sample_names, is_h5ad, read_h5ad_expression
+from grnflow.batches import apply_by_batch, batch_labels
 from grnflow.errors import InputError
 from grnflow.io import atomic_path, open_text, read_table, sniff_sep
 
@@ -145,6 +147,8 @@ def _to_float(raw: np.ndarray, path: Path, row_ids, col_ids) -> np.ndarray:
 def raw_sample_names(path: str | Path, orientation: str = "genes_x_samples", sep: str = "auto") -> list[str]:
     """The sample names of a raw expression file, read cheaply (header or first column)."""
     path = Path(path)
+    if is_h5ad(path):
+        return h5ad_sample_names(path)
     real_sep = sniff_sep(path, sep)
     header, first = _read_header(path, real_sep)
     if orientation == "genes_x_samples":
@@ -312,14 +316,29 @@ def normalize_expression(
     methods=("zscore",),
     max_nan_fraction: float = 0.5,
     impute: str = "mean",
+    layer: str | None = None,
+    gene_column: str | None = None,
+    samples: str | Path | None = None,
+    samples_sep: str = "auto",
+    batch_column: str | None = None,
+    batch_pattern: str | None = None,
 ) -> pd.DataFrame:
-    """Read, check, clean and normalize `expression`; write the genes x samples TSV (+ QC plot)."""
-    raw = read_expression(expression, orientation, sep)
-    log.info("%s: %d genes x %d samples (%s)", expression, raw.shape[0], raw.shape[1], orientation)
-    if network:
-        check_orientation(raw, network_genes(network), expression, orientation)
+    """Read, check, clean and normalize `expression`; write the genes x samples TSV (+ QC plot).
+
+    An AnnData `.h5ad` file (cells x genes; `layer`, `gene_column`) is read by
+    grnflow.anndata_io; with `batch_column` (of the sheet `samples`) or `batch_pattern` the
+    methods run within each batch (grnflow.batches).
+    """
+    if is_h5ad(expression):
+        raw = read_h5ad_expression(expression, layer, gene_column)
+    else:
+        raw = read_expression(expression, orientation, sep)
+        log.info("%s: %d genes x %d samples (%s)", expression, raw.shape[0], raw.shape[1], orientation)
+        if network:
+            check_orientation(raw, network_genes(network), expression, orientation)
+    labels = batch_labels(list(raw.columns), samples, batch_column, batch_pattern, samples_sep)
     clean = handle_missing(raw, max_nan_fraction, impute, source=str(expression))
-    result = apply_methods(clean, list(methods), source=str(expression))
+    result = apply_by_batch(clean, list(methods), labels, apply_methods, source=str(expression))
     write_matrix(result, out_tsv)
     log.info("wrote %s: %d genes x %d samples", out_tsv, result.shape[0], result.shape[1])
     if out_png:

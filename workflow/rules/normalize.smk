@@ -6,6 +6,12 @@ rule normalize:
         expression=lambda wc: dataset_input(wc.dataset, "expression"),
         # Only used to catch a transposed matrix (`expression.orientation`).
         network=lambda wc: dataset_input(wc.dataset, "network"),
+        # Only read for `normalize.batch_column` (the batch of each sample).
+        samples=lambda wc: (
+            dataset_input(wc.dataset, "samples")
+            if dataset_cfg(wc.dataset)["normalize"]["batch_column"]
+            else []
+        ),
     output:
         expression="results/{dataset}/data/expression.tsv",
         qc=report(
@@ -24,5 +30,6 @@ rule normalize:
     params:
         expression=lambda wc: dataset_cfg(wc.dataset)["expression"],
         normalize=lambda wc: dataset_cfg(wc.dataset)["normalize"],
+        samples_sep=lambda wc: dataset_cfg(wc.dataset)["samples"]["sep"],
     script:
         "../scripts/normalize.py"

@@ -11,5 +11,9 @@ with log_to(snakemake.log[0]):
         network=snakemake.input.network or None,
         orientation=snakemake.params.expression["orientation"],
         sep=snakemake.params.expression["sep"],
+        layer=snakemake.params.expression["layer"],
+        gene_column=snakemake.params.expression["gene_column"],
+        samples=snakemake.input.samples or None,
+        samples_sep=snakemake.params.samples_sep,
         **snakemake.params.normalize,
     )
