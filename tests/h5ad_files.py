@@ -1,7 +1,8 @@
 """Write small AnnData `.h5ad` files for the tests with h5py, in anndata's on-disk format (0.8+).
 
 The layout (encoding-type/-version attributes, `_index`, csr groups, categoricals) is the one
-anndata writes; anndata 0.12 reads these files (checked by hand when this was written).
+anndata writes; anndata 0.12.19 reads these files, and grnflow reads anndata's own (both checked by hand,
+2026-12-01, in a separate environment: anndata needs pandas < 3).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def _frame(fh, name: str, index, columns: dict | None = None, categorical=()) ->
     _enc(group, "dataframe")
     group.attrs["_index"] = "_index"
     columns = columns or {}
-    group.attrs["column-order"] = np.asarray(list(columns), dtype=object).astype(STR) if columns else np.zeros(0, dtype=STR)
+    group.attrs.create("column-order", list(columns), dtype=STR) if columns else group.attrs.create(
+        "column-order", np.zeros(0))
     _strings(group, "_index", index)
     for col, values in columns.items():
         if col in categorical:
@@ -37,7 +39,7 @@ def _frame(fh, name: str, index, columns: dict | None = None, categorical=()) ->
             _enc(sub, "categorical")
             sub.attrs["ordered"] = False
             _strings(sub, "categories", cats)
-            sub.create_dataset("codes", data=codes.astype(np.int8))
+            _enc(sub.create_dataset("codes", data=codes.astype(np.int8)), "array")
         else:
             _strings(group, col, values)
 
@@ -46,7 +48,7 @@ def _matrix(parent, name: str, matrix) -> None:
     if sp.issparse(matrix):
         matrix = sp.csr_matrix(matrix)
         group = parent.create_group(name)
-        _enc(group, "csr_matrix")
+        _enc(group, "csr_matrix", "0.1.0")
         group.attrs["shape"] = np.asarray(matrix.shape, dtype=np.int64)
         group.create_dataset("data", data=matrix.data)
         group.create_dataset("indices", data=matrix.indices)

@@ -24,7 +24,8 @@ import pandas as pd
 
 from grnflow.annotation import DEFAULT_FEATURE_TYPES, DEFAULT_ID_ATTRIBUTES, gene_index, name_to_id
 from grnflow.errors import InputError
-from grnflow.io import read_gene_list, read_table, write_text, write_tsv
+from grnflow.io import read_table, write_text, write_tsv
+from grnflow.lists import read_id_list
 from grnflow.names import NETWORK_COLUMNS
 from grnflow.promoters import expression_genes
 
@@ -169,8 +170,11 @@ def build_network(
     synthetic: bool = False,
     id_attributes: Sequence[str] = DEFAULT_ID_ATTRIBUTES,
     feature_types: Sequence[str] = DEFAULT_FEATURE_TYPES,
+    tfs_column: str | int | None = None,
 ) -> pd.DataFrame:
-    """Write the cleaned reference network, the TF list and the dropped edges; return the network."""
+    """Write the cleaned reference network, the TF list and the dropped edges; return the network.
+
+    `tfs_column`: the column of a table TF list (grnflow.lists)."""
     tfs = _single(tfs)
     annotation = _single(annotation)
     if synthetic:  # the generator writes `regulator target sign` with a header
@@ -223,7 +227,7 @@ def build_network(
         log.info("  dropped (%s): %d", why, count)
     log.info("signs: %s", result["sign"].value_counts().sort_index().to_dict())
 
-    tf_list = _tf_list(tfs, genes, mapping, result)
+    tf_list = _tf_list(tfs, genes, mapping, result, tfs_column)
     write_tsv(result, out_network)
     write_text("".join(f"{t}\n" for t in tf_list), out_tfs)
     write_tsv(dropped, out_dropped)
@@ -250,12 +254,12 @@ def _id_mapping(id_map, annotation, genes, id_attributes, feature_types) -> dict
     return mapping
 
 
-def _tf_list(tfs, genes: pd.Index, mapping: dict | None, network: pd.DataFrame) -> list[str]:
+def _tf_list(tfs, genes: pd.Index, mapping: dict | None, network: pd.DataFrame, column=None) -> list[str]:
     if tfs is None:
         regulators = list(pd.unique(network["regulator"]))
         log.info("no TF list given: the %d network regulators are the TFs", len(regulators))
         return regulators
-    names = [n.strip().strip('"').strip("'") for n in read_gene_list(tfs)]
+    names = read_id_list(tfs, column, "tfs")
     if mapping is not None:
         names = [mapping.get(n, n) for n in names]
     names = list(dict.fromkeys(n for n in names if n))

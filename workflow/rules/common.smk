@@ -12,6 +12,7 @@ sys.path.insert(0, str(GRNFLOW_ROOT / "src"))
 from grnflow import methods as registry
 from grnflow.config import check_config, dataset_names, export_pythonpath, source_kind
 from grnflow.errors import InputError
+from grnflow.lists import check_list_layout, list_column
 
 export_pythonpath(GRNFLOW_ROOT / "src")
 
@@ -74,6 +75,20 @@ def dataset_input(dataset, key):
     if kind == "path":
         return spec if isinstance(spec, str) else spec["path"]
     return download_path(spec)
+
+
+def check_list_inputs():
+    """Check local list files (`inputs.tfs`) at parse time: a wrong column fails the dry run."""
+    for ds in DATASETS:
+        spec = dataset_cfg(ds).get("inputs", {}).get("tfs")
+        if spec is None or source_kind(spec) != "path":
+            continue
+        path = spec if isinstance(spec, str) else spec["path"]
+        if Path(path).exists():
+            check_list_layout(path, list_column(spec), f"datasets.{ds}.inputs.tfs")
+
+
+check_list_inputs()
 
 
 def download_path(spec):

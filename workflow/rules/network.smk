@@ -28,5 +28,8 @@ rule network:
         network=lambda wc: dataset_cfg(wc.dataset)["network"],
         annotation=lambda wc: dataset_cfg(wc.dataset)["annotation"],
         synthetic=lambda wc: "synthetic" in dataset_cfg(wc.dataset),
+        tfs_column=lambda wc: list_column(
+            dataset_cfg(wc.dataset).get("inputs", {}).get("tfs")
+        ),
     script:
         "../scripts/network.py"

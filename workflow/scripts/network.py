@@ -13,6 +13,7 @@ with log_to(snakemake.log[0]):
         tfs=snakemake.input.tfs or None,
         annotation=snakemake.input.annotation or None,
         synthetic=snakemake.params.synthetic,
+        tfs_column=snakemake.params.tfs_column,
         **snakemake.params.network,
         **snakemake.params.annotation,
     )
