@@ -26,7 +26,9 @@ configfile: "config/config.yaml"
 DATASETS_REPLACED = merge_user_datasets(config, USER_CONFIG)
 # `--config seeds=[0,1]` arrives as strings inside the list: convert them where the schema says.
 coerce_cli_values(
-    config, workflow.config_settings.config, GRNFLOW_ROOT / "workflow/schemas/config.schema.yaml"
+    config,
+    workflow.config_settings.config,
+    GRNFLOW_ROOT / "workflow/schemas/config.schema.yaml",
 )
 
 
@@ -50,6 +52,7 @@ include: "workflow/rules/normalize.smk"
 include: "workflow/rules/samples.smk"
 include: "workflow/rules/network.smk"
 include: "workflow/rules/promoters.smk"
+include: "workflow/rules/gene_names.smk"
 include: "workflow/rules/pairs.smk"
 include: "workflow/rules/gener.smk"
 include: "workflow/rules/mtlgrn.smk"

@@ -73,8 +73,13 @@ def dataset_input(dataset, key):
         return []
     kind = source_kind(spec)
     if kind == "path":
-        return spec if isinstance(spec, str) else spec["path"]
+        return spec_path(spec)
     return download_path(spec)
+
+
+def spec_path(spec):
+    """The path of a local source (`path` or `{path[, column]}`)."""
+    return spec if isinstance(spec, str) else spec["path"]
 
 
 def check_list_inputs():
@@ -154,10 +159,14 @@ def provenance_inputs():
 
 def all_targets():
     """Default targets: per-dataset comparison tables, the report and the provenance record."""
-    return [f"results/{ds}/comparison/metrics.tsv" for ds in DATASETS] + [
-        "results/report/index.html",
-        "results/provenance.json",
-    ]
+    return (
+        [f"results/{ds}/comparison/metrics.tsv" for ds in DATASETS]
+        + [f"results/{ds}/data/gene_names.tsv" for ds in DATASETS]
+        + [
+            "results/report/index.html",
+            "results/provenance.json",
+        ]
+    )
 
 
 # Dataset presets (config/datasets/*.yaml, rules in presets.smk).

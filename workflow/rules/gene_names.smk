@@ -1,0 +1,38 @@
+# Rules of the `gene_names` stage (see STYLE: rule -> workflow/scripts/gene_names.py -> src/grnflow/gene_names.py).
+
+
+def gene_names_table(dataset):
+    """The optional `inputs.gene_names` table ([] for synthetic datasets and when absent)."""
+    if "synthetic" in dataset_cfg(dataset):
+        return []
+    spec = dataset_cfg(dataset)["inputs"].get("gene_names")
+    if spec is None:
+        return []
+    return download_path(spec) if source_kind(spec) == "url" else spec_path(spec)
+
+
+rule gene_names:
+    input:
+        expression="results/{dataset}/data/expression.tsv",
+        table=lambda wc: gene_names_table(wc.dataset),
+        annotation=lambda wc: dataset_input(wc.dataset, "annotation"),
+        # Only read for `gene_names.h5ad_column` (a var column of an .h5ad expression file).
+        h5ad=lambda wc: (
+            dataset_input(wc.dataset, "expression")
+            if dataset_cfg(wc.dataset)["gene_names"]["h5ad_column"]
+            else []
+        ),
+    output:
+        "results/{dataset}/data/gene_names.tsv",
+    log:
+        "logs/{dataset}/gene_names.log",
+    benchmark:
+        "benchmarks/{dataset}/gene_names.tsv"
+    conda:
+        "../../envs/data.yaml"
+    params:
+        names=lambda wc: dataset_cfg(wc.dataset)["gene_names"],
+        gene_column=lambda wc: dataset_cfg(wc.dataset)["expression"]["gene_column"],
+        annotation=lambda wc: dataset_cfg(wc.dataset)["annotation"],
+    script:
+        "../scripts/gene_names.py"
