@@ -22,6 +22,7 @@ ENV_FILES = ("data.yaml", "gener.yaml", "mtlgrn.yaml", "report.yaml")
 # Import name -> conda-forge package that provides it (keras comes with conda-forge's tensorflow).
 IMPORT_TO_CONDA = {
     "Bio": "biopython",
+    "h5py": "h5py",
     "jinja2": "jinja2",
     "jsonschema": "jsonschema",
     "keras": "tensorflow",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from helpers import REPO
 
-SNAKEFILES = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
+SNAKEFILES = [REPO / "Snakefile", REPO / "workflow" / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
 
 
 def test_snakemake_lint_is_clean():

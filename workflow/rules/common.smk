@@ -96,6 +96,16 @@ def check_list_inputs():
 check_list_inputs()
 
 
+def gene_names_table(dataset):
+    """The optional `inputs.gene_names` table ([] for synthetic datasets and when absent)."""
+    if "synthetic" in dataset_cfg(dataset):
+        return []
+    spec = dataset_cfg(dataset)["inputs"].get("gene_names")
+    if spec is None:
+        return []
+    return download_path(spec) if source_kind(spec) == "url" else spec_path(spec)
+
+
 def download_path(spec):
     """Content-addressed cache path of a `{url, sha256[, member]}` source."""
     name = Path(spec.get("member") or spec["url"].split("?")[0].rstrip("/")).name

@@ -1,16 +1,6 @@
 # Rules of the `gene_names` stage (see STYLE: rule -> workflow/scripts/gene_names.py -> src/grnflow/gene_names.py).
 
 
-def gene_names_table(dataset):
-    """The optional `inputs.gene_names` table ([] for synthetic datasets and when absent)."""
-    if "synthetic" in dataset_cfg(dataset):
-        return []
-    spec = dataset_cfg(dataset)["inputs"].get("gene_names")
-    if spec is None:
-        return []
-    return download_path(spec) if source_kind(spec) == "url" else spec_path(spec)
-
-
 rule gene_names:
     input:
         expression="results/{dataset}/data/expression.tsv",
