@@ -71,3 +71,19 @@ def test_cli_list_of_a_nested_key_through_the_workflow(tmp_path):
     out = proc.stdout + proc.stderr
     assert "seeds: 3" in out and "splits: random" in out
     assert "results/demo/pairs/random/seed3.tsv" in out
+
+
+def test_readme_byod_configs_are_valid():
+    """The two complete configs of README.md's "Bring your own data" pass the schema."""
+    from snakemake.utils import validate
+
+    from grnflow.config import check_config
+
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Bring your own data", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        config = yaml.safe_load(block)
+        validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+        check_config(config)

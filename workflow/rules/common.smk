@@ -161,10 +161,14 @@ def all_job_metrics(dataset):
 
 def provenance_inputs():
     """{dataset: {input key: path}} of every input the selected datasets read."""
-    return {
+    inputs = {
         ds: {key: dataset_input(ds, key) for key in INPUT_NAMES if has_input(ds, key)}
         for ds in DATASETS
     }
+    for ds in DATASETS:
+        if gene_names_table(ds):
+            inputs[ds]["gene_names"] = gene_names_table(ds)
+    return inputs
 
 
 def all_targets():
