@@ -107,3 +107,14 @@ def test_user_configfile_replaces_the_demo_datasets(tmp_path):
     assert "grnflow: datasets (1): mine" in out
     assert "REPLACE those of config/config.yaml" in out
     assert "results/demo" not in out and "results/mine/comparison/metrics.tsv" in out
+
+
+def test_unknown_h5ad_layer_fails_the_dry_run(tmp_path):
+    _, _, _, _, _, dataset = _user_dataset(tmp_path)
+    dataset["expression"]["layer"] = "counts"
+    work = tmp_path / "run"
+    proc = run_workflow(work, tiny_config(datasets={"mine": dataset}), extra=["--dry-run"], check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "cells.h5ad: `expression.layer: counts` is not in the file (layers: none)" in out
+    assert "Traceback" not in out and not (work / "results").exists()

@@ -203,3 +203,21 @@ def h5ad_var_column(path: str | Path, column: str, gene_column: str | None = Non
             raise InputError(f"{path}: `{column}` is not a column of var (columns: {', '.join(_columns(var))})")
         ids = _strings(var[gene_column]) if gene_column else _frame_index(var, Path(path), "var")
         return pd.Series(_strings(var[column]), index=pd.Index([i.strip() for i in ids], dtype=object))
+
+
+def check_h5ad_choice(path: str | Path, layer: str | None = None, gene_column: str | None = None) -> None:
+    """Raise InputError when `layer` or `gene_column` is not in the file (metadata only, cheap)."""
+    import h5py
+
+    path = Path(path)
+    with h5py.File(path, "r") as fh:
+        for part in ("obs", "var"):
+            if part not in fh:
+                raise InputError(f"{path}: no `{part}` group: not an AnnData .h5ad file")
+        layers = list(fh["layers"]) if "layers" in fh else []
+        if layer is not None and layer not in layers:
+            raise InputError(f"{path}: `expression.layer: {layer}` is not in the file (layers: "
+                             f"{', '.join(layers) or 'none'}); leave it unset to use X")
+        if gene_column is not None and (gene_column not in fh["var"] or gene_column == "_index"):
+            raise InputError(f"{path}: `expression.gene_column: {gene_column}` is not a column of `var` "
+                             f"(columns: {', '.join(_columns(fh['var'])) or 'none'}); leave it unset to use the var index")

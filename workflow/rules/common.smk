@@ -13,6 +13,7 @@ from grnflow import methods as registry
 from grnflow.config import check_config, dataset_names, export_pythonpath, source_kind
 from grnflow.errors import InputError
 from grnflow.lists import check_list_layout, list_column
+from grnflow.anndata_io import check_h5ad_choice, is_h5ad
 
 export_pythonpath(GRNFLOW_ROOT / "src")
 
@@ -83,7 +84,8 @@ def spec_path(spec):
 
 
 def check_list_inputs():
-    """Check local list files (`inputs.tfs`) at parse time: a wrong column fails the dry run."""
+    """Parse-time checks of local inputs, so that the dry run fails: the TF list's column, the
+    .h5ad layer and gene-ID column."""
     for ds in DATASETS:
         spec = dataset_cfg(ds).get("inputs", {}).get("tfs")
         if spec is None or source_kind(spec) != "path":
@@ -91,6 +93,12 @@ def check_list_inputs():
         path = spec if isinstance(spec, str) else spec["path"]
         if Path(path).exists():
             check_list_layout(path, list_column(spec), f"datasets.{ds}.inputs.tfs")
+    for ds in DATASETS:
+        spec = dataset_cfg(ds).get("inputs", {}).get("expression")
+        if spec is None or source_kind(spec) != "path" or not is_h5ad(spec_path(spec)):
+            continue
+        choice = dataset_cfg(ds)["expression"]
+        check_h5ad_choice(spec_path(spec), choice["layer"], choice["gene_column"])
 
 
 check_list_inputs()
