@@ -1,7 +1,6 @@
 # grnflow: GRN inference with GENER and MTLGRN, compared against honest baselines.
 # Run the demo with `snakemake -c2` (or `make run`); see README.md.
 
-import copy
 import sys
 from pathlib import Path
 
@@ -15,15 +14,14 @@ sys.path.insert(0, str(GRNFLOW_ROOT / "src"))
 
 from grnflow.userconfig import coerce_cli_values, merge_user_datasets, run_summary
 
-# The user's --configfile/--config values, before config/config.yaml is merged under them.
-USER_CONFIG = copy.deepcopy(config)
-
 
 configfile: "config/config.yaml"
 
 
-# A user config's `datasets` replace the demo's instead of merging into them (config/README.md).
-DATASETS_REPLACED = merge_user_datasets(config, USER_CONFIG)
+# A user config file's `datasets` replace the demo's instead of merging into them (config/README.md).
+DATASETS_REPLACED = merge_user_datasets(
+    config, workflow.config_settings.configfiles, workflow.config_settings.config
+)
 # `--config seeds=[0,1]` arrives as strings inside the list: convert them where the schema says.
 coerce_cli_values(
     config,

@@ -30,9 +30,16 @@ def test_cli_strings_become_the_schema_types():
 
 def test_user_datasets_replace_the_defaults():
     config = {"datasets": {"demo": {"synthetic": {}}}, "seeds": [0]}
-    assert merge_user_datasets(config, {"datasets": {"mine": {"synthetic": {}}}})
+    assert merge_user_datasets(config, [{"datasets": {"mine": {"synthetic": {}}}}])
     assert list(config["datasets"]) == ["mine"]
-    assert not merge_user_datasets(config, {"seeds": [1]})
+    assert not merge_user_datasets(config, [{"seeds": [1]}])
+    # two files: their datasets combined; --config merged into them, never replacing alone
+    config = {"datasets": {"demo": {"synthetic": {"seed": 7}, "promoter": {"upstream": 500}}}}
+    assert merge_user_datasets(config, [{"datasets": {"a": {"synthetic": {}}}}, {"datasets": {"b": {"synthetic": {}}}}],
+                               {"datasets": {"b": {"synthetic": {"seed": 3}}}})
+    assert config["datasets"] == {"a": {"synthetic": {}}, "b": {"synthetic": {"seed": 3}}}
+    config = {"datasets": {"demo": {"synthetic": {"seed": 7}, "promoter": {"upstream": 500}}}}
+    assert not merge_user_datasets(config, [], {"datasets": {"demo": {"synthetic": {"seed": 3}}}})
     text = run_summary({"methods": ["gener", "degree"], "splits": ["random"], "seeds": [0, 1]},
                        ["mine"], ["my.yaml"], True)
     assert "2 model training job(s) and 2 baseline job(s)" in text and "REPLACE" in text

@@ -3,9 +3,9 @@
 - `coerce_cli_values`: Snakemake parses `--config key=[0,1]` with YAML's BaseLoader, so every
   value inside a list or mapping arrives as a string ("'0' is not of type 'integer'"); the
   strings are converted where the schema asks for a number, a boolean or null.
-- `merge_user_datasets`: a user's `--configfile` (or `--config datasets=...`) that defines
-  `datasets` replaces the built-in demo datasets of config/config.yaml instead of being merged
-  into them; every other key is merged as Snakemake does (the user's value wins).
+- `merge_user_datasets`: a user's `--configfile` that defines `datasets` replaces the built-in
+  demo datasets of config/config.yaml instead of being merged into them; every other key is
+  merged as Snakemake does (the user's value wins).
 - `run_summary`: the few lines printed at start-up saying what will run.
 """
 
@@ -94,12 +94,37 @@ def coerce_cli_values(config: dict, cli_keys, schema_path: str | Path) -> dict:
     return config
 
 
-def merge_user_datasets(config: dict, user: dict) -> bool:
-    """Replace `config["datasets"]` by the user's own; True when the built-in ones were dropped."""
-    if "datasets" not in user or user["datasets"] == config.get("datasets"):
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def merge_user_datasets(config: dict, configfiles, cli: dict | None = None) -> bool:
+    """Replace the default datasets by those of the user's config files; True when replaced.
+
+    `configfiles`: the `--configfile` paths (or already loaded mappings); when one of them
+    defines `datasets`, `config["datasets"]` becomes their datasets (merged in order), with the
+    `--config` values `cli` merged over them as Snakemake merges them. `--config` alone never
+    replaces: `--config 'datasets={demo: {...}}'` overrides one nested key of the demo.
+    """
+    files = [f if isinstance(f, dict) else yaml.safe_load(Path(f).read_text()) or {} for f in configfiles]
+    defined = [f["datasets"] for f in files if isinstance(f.get("datasets"), dict)]
+    if not defined:
         return False
-    config["datasets"] = copy.deepcopy(user["datasets"])
-    return True
+    datasets = {}
+    for part in defined:
+        datasets = _deep_merge(datasets, part)
+    cli_datasets = (cli or {}).get("datasets")
+    if isinstance(cli_datasets, dict):
+        datasets = _deep_merge(datasets, cli_datasets)
+    replaced = set(config.get("datasets", {})) - set(datasets)
+    config["datasets"] = datasets
+    return bool(replaced)
 
 
 def run_summary(config: dict, datasets, sources, replaced: bool) -> str:
