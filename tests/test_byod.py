@@ -54,8 +54,7 @@ def test_h5ad_dataset_with_csv_tfs_names_batches_and_cli_seeds(tmp_path):
     raw, cells, genes, tfs, sheet, dataset = _user_dataset(tmp_path)
     config = tiny_config(datasets={"mine": dataset}, methods=["degree", "correlation"], splits=["random"])
     work = tmp_path / "run"
-    proc = run_workflow(work, config, targets=["results/mine/comparison/metrics.tsv", "results/mine/data/gene_names.tsv"],
-                        extra=["--config", "seeds=[0,1]"])
+    proc = run_workflow(work, config, targets=["results/report/index.html"], extra=["--config", "seeds=[0,1]"])
     assert "grnflow: datasets (1): mine" in proc.stderr
     assert "seeds: 0, 1" in proc.stderr
 
@@ -80,6 +79,19 @@ def test_h5ad_dataset_with_csv_tfs_names_batches_and_cli_seeds(tmp_path):
 
     metrics = pd.read_csv(work / "results/mine/comparison/metrics.tsv", sep="\t")
     assert sorted(metrics["seed"].unique()) == [0, 1]
+
+    # the report: named-gene count and the best method's top pair with both names
+    html = (work / "results/report/index.html").read_text()
+    named = int((names["name"] != "").sum())
+    assert f'<th class="name">genes with a name</th><td>{named}</td>' in html
+    summary = pd.read_csv(work / "results/mine/comparison/summary.tsv", sep="\t")
+    best = summary[summary["split"] == "random"].sort_values("auroc_mean", ascending=False)["method"].iloc[0]
+    preds = pd.read_csv(work / f"results/mine/predictions/{best}/random/seed0.tsv.gz", sep="\t")
+    top = preds.sort_values("score", ascending=False, kind="stable").iloc[0]
+    name = dict(zip(names["gene"], names["name"]))
+    assert f"Top predicted pairs ({best}, split random, seed 0)" in html
+    assert (f'<td class="name">{top.regulator}</td><td class="name">{name[top.regulator]}</td>'
+            f'<td class="name">{top.target}</td><td class="name">{name[top.target]}</td>') in html
 
 
 def test_tf_csv_without_column_fails_the_dry_run(tmp_path):

@@ -23,6 +23,7 @@ import pandas as pd
 
 from grnflow.compare import read_comparison, read_predictions, summarize
 from grnflow.errors import InputError
+from grnflow.gene_names import named_top_pairs, read_gene_names
 from grnflow.io import open_text, read_gene_list, read_table, write_text
 from grnflow.methods import BY_NAME, MODELS, ORDER
 from grnflow.metrics import PAIR_CLASSES
@@ -51,7 +52,7 @@ BASELINE = "degree"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_TEMPLATE = "report.html.j2"
 # The sections of each dataset, in page order (templates/sections/<name>.html.j2).
-SECTIONS = ("data", "methods", "pair_class", "curves", "knockout")
+SECTIONS = ("data", "methods", "pair_class", "curves", "top_pairs", "knockout")
 MAIN_METRICS = [("auroc", "AUROC"), ("aupr", "AUPR"), ("aupr_ratio", "AUPR ratio"), ("epr", "EPR"),
                 ("mcc", "MCC"), ("f1", "F1")]
 SEED_COLUMNS = ["split", "method", "seed", "auroc", "aupr", "aupr_ratio", "epr", "mcc", "f1", "n_pos",
@@ -90,7 +91,23 @@ def data_summary(root: str | Path, dataset: str) -> dict:
     tfs = data / "tfs.txt"
     if tfs.exists():
         summary["TF list"] = len(read_gene_list(tfs))
+    names = data / "gene_names.tsv"
+    if names.exists():
+        summary["genes with a name"] = int((read_gene_names(names) != "").sum())
     return summary
+
+
+def top_pairs(root: Path, dataset: str, summary: pd.DataFrame, splits, curve_seed: int, k: int = 10) -> dict | None:
+    """The best method's (mean AUROC, first split) top-`k` test pairs with gene names, if known."""
+    names_path = root / dataset / "data" / "gene_names.tsv"
+    split = next((s for s in splits if s in set(summary["split"])), None)
+    if not names_path.exists() or split is None:
+        return None
+    here = summary[summary["split"] == split].sort_values("auroc_mean", ascending=False, kind="stable")
+    method = str(here["method"].iloc[0])
+    preds = read_predictions(root / dataset / "predictions" / method / split / f"seed{curve_seed}.tsv.gz")
+    return {"method": method, "split": split, "k": k,
+            "rows": named_top_pairs(preds, read_gene_names(names_path), k)}
 
 
 def with_runtime(summary: pd.DataFrame, metrics: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -251,13 +268,14 @@ def verdict(summary: pd.DataFrame, warnings: list[dict]) -> dict | None:
 
 
 def dataset_context(dataset: str, summary: pd.DataFrame, metrics: pd.DataFrame, data: dict,
-                    figures: dict, curve_seed: int) -> dict:
+                    figures: dict, curve_seed: int, top: dict | None = None) -> dict:
     """Everything one dataset's part of the page shows (`ds` in the section templates)."""
     warnings = model_warnings(summary)
     losers = {(w["split"], w["model"]) for w in warnings}
     return {
         "name": dataset,
-        "sections": [s for s in SECTIONS if s != "knockout" or "knockout" in figures],
+        "sections": [s for s in SECTIONS if (s != "knockout" or "knockout" in figures)
+                     and (s != "top_pairs" or top is not None)],
         "alerts": [],
         "data": data,
         "n_seeds": sorted(set(summary["n_seeds"].astype(int))),
@@ -270,6 +288,7 @@ def dataset_context(dataset: str, summary: pd.DataFrame, metrics: pd.DataFrame, 
         "curve_seed": curve_seed,
         "figures": {name: _data_uri(path) for name, path in figures.items()},
         "knockout": knockout_rows(summary),
+        "top_pairs": top,
     }
 
 
@@ -344,6 +363,6 @@ def build_report(
             raise InputError(f"{comparison / 'summary.tsv'}: no rows; the comparison has no jobs")
         figures = _figures(root, dataset, summary, figures_dir, methods, splits, curve_seed)
         contexts.append(dataset_context(dataset, summary, metrics, data_summary(root, dataset), figures,
-                                        curve_seed))
+                                        curve_seed, top_pairs(root, dataset, summary, splits, curve_seed)))
     write_text(render_page(contexts, methods), out_html)
     return [dict(w, dataset=ds["name"]) for ds in contexts for w in ds["warnings"]]

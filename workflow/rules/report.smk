@@ -67,6 +67,7 @@ rule report:
                 "samples.tsv",
                 "promoters.fa",
                 "promoters.missing.tsv",
+                "gene_names.tsv",
             ],
         ),
         # The page's Jinja2 templates (src/grnflow/templates): editing one rerenders the page.
