@@ -45,3 +45,11 @@ def test_numbered_column_of_a_headerless_table(tmp_path):
     assert read_id_list(path, 1) == ["G0003", "G0008"]
     with pytest.raises(InputError, match="out of range"):
         read_id_list(path, 2)
+
+
+def test_layout_check_leaves_unreadable_files_to_the_job(tmp_path):
+    path = tmp_path / "tfs.txt.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00garbage")
+    check_list_layout(path)  # no error at parse time
+    with pytest.raises(InputError, match="truncated or damaged"):
+        read_id_list(path)

@@ -206,14 +206,18 @@ def h5ad_var_column(path: str | Path, column: str, gene_column: str | None = Non
 
 
 def check_h5ad_choice(path: str | Path, layer: str | None = None, gene_column: str | None = None) -> None:
-    """Raise InputError when `layer` or `gene_column` is not in the file (metadata only, cheap)."""
+    """Raise InputError when `layer` or `gene_column` is not in the file (metadata only, cheap;
+    parse time). Other defects are left to the `normalize` job, which reports them in its log."""
     import h5py
 
     path = Path(path)
-    with h5py.File(path, "r") as fh:
-        for part in ("obs", "var"):
-            if part not in fh:
-                raise InputError(f"{path}: no `{part}` group: not an AnnData .h5ad file")
+    try:
+        fh = h5py.File(path, "r")
+    except OSError:
+        return  # unreadable: the normalize job reports it
+    with fh:
+        if "obs" not in fh or "var" not in fh:
+            return  # not AnnData: the normalize job reports it
         layers = list(fh["layers"]) if "layers" in fh else []
         if layer is not None and layer not in layers:
             raise InputError(f"{path}: `expression.layer: {layer}` is not in the file (layers: "

@@ -90,11 +90,18 @@ def _choose(path: Path, rows, column, what: str) -> tuple[int, bool]:
 
 
 def check_list_layout(path: str | Path, column=None, what: str = "tfs") -> None:
-    """Raise InputError when the list's column choice is missing, ambiguous or wrong (no IDs read)."""
+    """Raise InputError when the list's column choice is missing, ambiguous or wrong.
+
+    Only the layout is checked (at parse time, for the dry run); a file that cannot be read
+    (damaged gzip, not text, empty) is left to the job, which reports it in its own log.
+    """
     path = Path(path)
-    rows, _ = _rows(path, MAX_CHECK_ROWS)
+    try:
+        rows, _ = _rows(path, MAX_CHECK_ROWS)
+    except InputError:
+        return
     if not rows:
-        raise InputError(f"{path}: the {what} list is empty (no IDs; blank and `#` lines are ignored)")
+        return
     index, header = _choose(path, rows, column, what)
     values = [r[index] for r in rows[int(header):] if len(r) > index and r[index]]
     if not values:
