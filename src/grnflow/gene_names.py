@@ -20,12 +20,12 @@ import pandas as pd
 
 from grnflow.annotation import DEFAULT_FEATURE_TYPES, DEFAULT_ID_ATTRIBUTES, gene_index
 from grnflow.errors import InputError
+from grnflow.gene_name_table import COLUMNS
 from grnflow.io import read_table, write_tsv
 from grnflow.promoters import expression_genes
 
 log = logging.getLogger("grnflow.gene_names")
 
-COLUMNS = ["gene", "name"]
 ANNOTATION_NAMES = ("Name", "gene", "gene_name")
 
 
@@ -103,22 +103,3 @@ def build_gene_names(
     write_tsv(result, out)
     return result
 
-
-def read_gene_names(path: str | Path) -> pd.Series:
-    """`gene_names.tsv` as name by gene ID ('' when unknown)."""
-    table = read_table(path, sep="tab", dtype=str, keep_default_na=False)
-    missing = [c for c in COLUMNS if c not in table.columns]
-    if missing:
-        raise InputError(f"{path}: no column(s) {', '.join(missing)} (expected `gene name`, written by rule gene_names)")
-    return pd.Series(table["name"].str.strip().to_numpy(), index=table["gene"].to_numpy(), dtype=object)
-
-
-def named_top_pairs(predictions: pd.DataFrame, names: pd.Series, k: int = 10) -> list[dict]:
-    """The `k` highest-scored predicted pairs with both genes' names ('' when unknown)."""
-    top = predictions.sort_values("score", ascending=False, kind="stable").head(k)
-    lookup = names[~names.index.duplicated()]
-    return [
-        {"regulator": r, "regulator_name": lookup.get(r, ""), "target": t, "target_name": lookup.get(t, ""),
-         "score": float(s), "label": int(lab)}
-        for r, t, s, lab in zip(top["regulator"], top["target"], top["score"], top["label"])
-    ]

@@ -23,7 +23,7 @@ import pandas as pd
 
 from grnflow.compare import read_comparison, read_predictions, summarize
 from grnflow.errors import InputError
-from grnflow.gene_names import named_top_pairs, read_gene_names
+from grnflow.gene_name_table import named_top_pairs, read_gene_names
 from grnflow.io import open_text, read_gene_list, read_table, write_text
 from grnflow.methods import BY_NAME, MODELS, ORDER
 from grnflow.metrics import PAIR_CLASSES
