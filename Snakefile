@@ -61,7 +61,14 @@ include: "workflow/rules/provenance.smk"
 
 if workflow.is_main_process:
     print(
-        run_summary(config, DATASETS, workflow.configfiles, DATASETS_REPLACED),
+        run_summary(
+            config,
+            DATASETS,
+            workflow.configfiles,
+            DATASETS_REPLACED,
+            workflow.config_settings.configfiles,
+            list(workflow.config_settings.config),
+        ),
         file=sys.stderr,
     )
 

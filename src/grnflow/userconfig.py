@@ -127,12 +127,19 @@ def merge_user_datasets(config: dict, configfiles, cli: dict | None = None) -> b
     return bool(replaced)
 
 
-def run_summary(config: dict, datasets, sources, replaced: bool) -> str:
-    """Lines printed at start-up: where the config came from and how many jobs of each kind."""
+def run_summary(config: dict, datasets, sources, replaced: bool, user_files=(), cli_keys=()) -> str:
+    """Lines printed at start-up: where the config came from and how many jobs of each kind.
+
+    `sources`: every config file read; `user_files` (--configfile) and `cli_keys` (--config)
+    are named last, in the order in which they win."""
     methods, splits, seeds = config["methods"], config["splits"], config["seeds"]
     models = [m for m in methods if m in MODEL_METHODS]
     per_dataset = len(splits) * len(seeds)
-    lines = [f"grnflow: configuration from {', '.join(map(str, sources)) or 'the module caller'}"]
+    users = [str(f) for f in user_files]
+    order = [str(f) for f in sources if str(f) not in users and str(Path(f).absolute()) not in users] + users
+    if cli_keys:
+        order.append(f"--config {', '.join(cli_keys)}")
+    lines = [f"grnflow: configuration (later wins): {', then '.join(order) or 'given by the module caller'}"]
     if replaced:
         lines.append(
             "grnflow: the datasets of your config file(s) REPLACE those of config/config.yaml "
