@@ -9,9 +9,7 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
-
-
+# common.smk checks the config files (duplicate keys) and validates the config first.
 include: "workflow/rules/common.smk"
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gzip
+import io
 import os
+import re
 import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -56,15 +60,103 @@ def write_text(text: str, path: str | Path) -> None:
 
 
 def open_text(path: str | Path):
-    """Open a plain or gzip-compressed text file for reading (by magic bytes, not name)."""
+    """Open a text input (plain or gzip, by magic bytes) for reading, decoded and checked.
+
+    UTF-8 (with or without a byte-order mark) and UTF-16 with a BOM (Excel "Unicode text")
+    are decoded; any other encoding (e.g. Windows cp1252), a UTF-16 file without a BOM and
+    invisible characters (zero-width space, no-break space, a stray BOM) inside the text are
+    refused with an InputError naming the file, the line and the fix. Line ends are kept as
+    they are (`newline=""`); csv/pandas read CRLF files. See `decode_text`.
+    """
+    return io.StringIO(decode_text(path), newline="")
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The bytes of a plain or gzip-compressed file (decompressed); errors name the file."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found")
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", newline="")
-    return open(path, newline="")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(_damaged_gzip(path, exc)) from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc})") from exc
+    return data
+
+
+def decode_text(path: str | Path) -> str:
+    """The decoded text of `path` (see `open_text`), without a leading byte-order mark."""
+    data = read_bytes(path)
+    encoding = text_encoding(path, data)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(_not_utf8(path, data, exc)) from exc
+    text = text.removeprefix("\ufeff")
+    found = _INVISIBLE.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+        char = found.group()
+        raise InputError(
+            f"{path}, line {line}, column {column}: invisible character U+{ord(char):04X} "
+            f"({_INVISIBLE_NAMES.get(char, 'format character')}) in the text; it would become part "
+            "of an ID. Delete it (an editor's search and replace, or re-export the table as "
+            "plain UTF-8 text)"
+        )
+    return text
+
+
+def text_encoding(path: str | Path, data: bytes) -> str:
+    """`utf-8-sig` or `utf-16` by byte-order mark; `utf-8` otherwise; UTF-16 without BOM refused."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    head = data[:4096]
+    if head and head.count(b"\x00") > len(head) // 4:
+        raise InputError(
+            f"{path}: looks like UTF-16 text without a byte-order mark (every other byte is 0), "
+            "or is not a text file; save it as UTF-8 (Excel: \"CSV UTF-8\" or \"Text (Tab "
+            "delimited)\"; or `iconv -f utf-16le -t utf-8`)"
+        )
+    return "utf-8"
+
+
+_INVISIBLE = re.compile("[\u00a0\u00ad\u200b-\u200f\u2028\u2029\u202f\u2060\ufeff]")
+_INVISIBLE_NAMES = {
+    "\u00a0": "no-break space",
+    "\u00ad": "soft hyphen",
+    "\u200b": "zero-width space",
+    "\u200c": "zero-width non-joiner",
+    "\u200d": "zero-width joiner",
+    "\u200e": "left-to-right mark",
+    "\u200f": "right-to-left mark",
+    "\u202f": "narrow no-break space",
+    "\u2060": "word joiner",
+    "\ufeff": "byte-order mark inside the file",
+}
+
+
+def _not_utf8(path, data: bytes, exc: UnicodeDecodeError) -> str:
+    """The message for bytes that are not UTF-8: binary data, or which code page it looks like."""
+    sample = data[:65536]
+    high = sum(b >= 0x80 for b in sample) + sample.count(b"\x00")
+    if high > len(sample) // 10:
+        return f"{path}: not a text file (byte 0x{data[exc.start]:02x} at offset {exc.start} is not UTF-8)"
+    line = data.count(b"\n", 0, exc.start) + 1
+    bad = data[exc.start:exc.end]
+    as_cp1252 = bad.decode("cp1252", errors="replace")
+    return (
+        f"{path}, line {line}: the file is not UTF-8 text (byte(s) {bad.hex(' ')} would be "
+        f"{as_cp1252!r} in the Windows code page cp1252 / Latin-1, e.g. a sample name with "
+        "\u00b5 or \u00b0). Save it as UTF-8 (Excel: \"CSV UTF-8\"; or "
+        f"`iconv -f cp1252 -t utf-8 {Path(path).name} > fixed.{Path(path).name}`)"
+    )
 
 
 def sniff_sep(path: str | Path, sep: str = "auto") -> str:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from grnflow.annotation import DEFAULT_FEATURE_TYPES, DEFAULT_ID_ATTRIBUTES, gene_index, name_to_id
 from grnflow.errors import InputError
+from grnflow.idmatch import check_loss, write_id_matching
 from grnflow.io import read_gene_list, read_table, write_text, write_tsv
 from grnflow.promoters import expression_genes
 
@@ -84,8 +85,15 @@ def read_edges(
     target_column=1,
     sign_column=None,
     header: bool = True,
+    weight_column=None,
+    threshold: float | None = None,
+    top_k: int | None = None,
 ) -> pd.DataFrame:
-    """An edge-list file as a `regulator target sign` table (file order, nothing dropped)."""
+    """An edge-list file as a `regulator target sign` table (file order, nothing dropped).
+
+    A weighted list (a numeric `weight_column`, or with no `sign_column` a single extra
+    numeric column that is not a 0/1 flag) needs `threshold` and/or `top_k` (select_weighted).
+    """
     table = read_table(path, sep=sep, header=0 if header else None, dtype=str,
                        keep_default_na=False, quotechar='"')
     table = table.dropna(how="all")
@@ -98,22 +106,74 @@ def read_edges(
         signs = parse_signs(column, f"{path} (column {sign_column})")
     else:
         signs = np.zeros(len(table), dtype=np.int64)
+    weights = None
+    if weight_column is not None:
+        weights = _weights(_column(table, weight_column, "weight_column", path, header), path, weight_column)
+    elif sign_column is None:
         used = {str(regulator_column), str(target_column)}
         rest = [c for i, c in enumerate(table.columns) if str(i) not in used and str(c) not in used]
         if len(rest) == 1:
             flag = table[rest[0]].str.strip()
+            numeric = pd.to_numeric(flag, errors="coerce")
             if len(flag) and flag.isin(["0", "1"]).all():
                 present = (flag == "1").to_numpy()
                 log.info("%s: third column is a 0/1 presence flag (DREAM gold standard): "
                          "%d row(s) with 0 are non-edges and skipped", path, (~present).sum())
                 regulator, target, signs = regulator[present], target[present], signs[present]
+            elif len(flag) and numeric.notna().all():
+                weights = numeric.to_numpy(dtype=float)  # a weighted edge list (scores)
     edges = pd.DataFrame({"regulator": regulator.to_numpy(), "target": target.to_numpy(), "sign": signs})
+    if weights is not None:
+        edges = select_weighted(edges, weights, path, threshold, top_k, "column " + str(
+            weight_column if weight_column is not None else rest[0]))
     if edges.empty:
         raise InputError(f"{path}: the network has no edges")
+    edges.attrs["header"] = [str(c) for c in table.columns] if header else []
     return edges
 
 
-def read_matrix(path: str | Path, sep: str = "auto") -> pd.DataFrame:
+def _weights(column: pd.Series, path, name) -> np.ndarray:
+    values = pd.to_numeric(column.str.strip(), errors="coerce")
+    if values.isna().any():
+        row = int(np.flatnonzero(values.isna().to_numpy())[0])
+        raise InputError(f"{path}: `network.weight_column` ({name}) value {column.iloc[row]!r} on data "
+                         f"row {row + 1} is not a number")
+    return values.to_numpy(dtype=float)
+
+
+def select_weighted(edges: pd.DataFrame, weights: np.ndarray, path, threshold, top_k, where: str) -> pd.DataFrame:
+    """Edges from weighted rows/cells: |weight| >= `threshold`, then each regulator's `top_k`
+    strongest; without either, InputError (every non-zero weight an edge would make a
+    (nearly) complete graph). A signed weight gives the sign when the edges have none."""
+    weights = np.asarray(weights, dtype=float)
+    if threshold is None and top_k is None:
+        nonzero = weights[weights != 0]
+        raise InputError(
+            f"{path}: the network holds weights or scores, not 0/1 edges ({where}: {len(np.unique(weights))} "
+            f"distinct values from {weights.min():.3g} to {weights.max():.3g}, e.g. {nonzero[0] if nonzero.size else 0:.3g}); "
+            "reading every non-zero value as an edge would give a (nearly) complete graph with no "
+            "negatives. Set `network.threshold` (keep |weight| >= it) and/or `network.top_k` (keep "
+            "each regulator's k strongest targets) for this dataset, or give a 0/1 network"
+        )
+    strength = np.abs(weights)
+    keep = strength > 0 if threshold is None else strength >= threshold
+    out = edges.loc[keep].copy()
+    if (out["sign"] == 0).all() and (weights < 0).any():
+        out["sign"] = np.sign(weights[keep]).astype(np.int64)
+    out["_w"] = strength[keep]
+    if top_k is not None:
+        out = out.sort_values("_w", ascending=False, kind="stable").groupby("regulator", sort=False).head(top_k)
+        out = out.sort_index()
+    log.info("%s: weighted network (%s): %d of %d weighted pair(s) kept (threshold %s, top_k %s)", path,
+             where, len(out), int((weights != 0).sum()), threshold, top_k)
+    if out.empty:
+        raise InputError(f"{path}: no weight reaches `network.threshold` {threshold} ({where}: largest "
+                         f"|weight| {strength.max():.3g}); lower the threshold")
+    return out.drop(columns="_w").reset_index(drop=True)
+
+
+def read_matrix(path: str | Path, sep: str = "auto", threshold: float | None = None,
+                top_k: int | None = None) -> pd.DataFrame:
     """A targets x regulators matrix (first column = target IDs) as a `regulator target sign` table."""
     table = read_table(path, sep=sep, header=0, index_col=0)
     if table.empty:
@@ -127,6 +187,8 @@ def read_matrix(path: str | Path, sep: str = "auto") -> pd.DataFrame:
             "with targets as rows and regulators as columns"
         )
     matrix = values.to_numpy(dtype=float)
+    if not np.isin(matrix, (-1.0, 0.0, 1.0)).all() or threshold is not None or top_k is not None:
+        return _weighted_matrix(table, matrix, path, threshold, top_k)
     signed = (matrix < 0).any()
     targets, regulators = np.nonzero(matrix)
     order = np.lexsort((targets, regulators))  # regulator-major, like an edge list
@@ -142,6 +204,25 @@ def read_matrix(path: str | Path, sep: str = "auto") -> pd.DataFrame:
     log.info("%s: %d targets x %d regulators matrix, %d edges (%s signs)", path, matrix.shape[0],
              matrix.shape[1], len(edges), "with" if signed else "without")
     return edges
+
+
+def _weighted_matrix(table: pd.DataFrame, matrix: np.ndarray, path, threshold, top_k) -> pd.DataFrame:
+    """Edges of a matrix of weights (cells other than -1/0/1), through select_weighted."""
+    odd = np.argwhere(~np.isin(matrix, (-1.0, 0.0, 1.0)))
+    where = "matrix cells"
+    if odd.size:
+        row, col = odd[0]
+        where = (f"matrix cells; e.g. {matrix[row, col]:.3g} at target {table.index[row]}, regulator "
+                 f"{table.columns[col]}")
+    targets, regulators = np.nonzero(matrix)
+    order = np.lexsort((targets, regulators))
+    targets, regulators = targets[order], regulators[order]
+    edges = pd.DataFrame({
+        "regulator": table.columns.astype(str).str.strip().to_numpy()[regulators],
+        "target": table.index.astype(str).str.strip().to_numpy()[targets],
+        "sign": np.zeros(len(targets), np.int64),
+    })
+    return select_weighted(edges, matrix[targets, regulators], path, threshold, top_k, where)
 
 
 def merge_signs(signs: pd.Series, keys: pd.Series) -> pd.Series:
@@ -169,17 +250,31 @@ def build_network(
     synthetic: bool = False,
     id_attributes: Sequence[str] = DEFAULT_ID_ATTRIBUTES,
     feature_types: Sequence[str] = DEFAULT_FEATURE_TYPES,
+    weight_column=None,
+    threshold: float | None = None,
+    top_k: int | None = None,
+    out_id_matching: str | Path | None = None,
+    max_loss: float = 0.5,
+    negative_ratio: float | None = None,
+    tf_only: bool = True,
 ) -> pd.DataFrame:
-    """Write the cleaned reference network, the TF list and the dropped edges; return the network."""
+    """Write the cleaned reference network, the TF list and the dropped edges; return the network.
+
+    Also checks the ID matching against the expression (grnflow.idmatch: more than `max_loss`
+    of the edges, regulators or TF-list entries lost stops the run; the records go to
+    `out_id_matching`) and, given `negative_ratio`, that enough non-edges are left for the negatives.
+    """
     tfs = _single(tfs)
     annotation = _single(annotation)
     if synthetic:  # the generator writes `regulator target sign` with a header
         format, regulator_column, target_column, sign_column, header = "edges", "regulator", "target", "sign", True
     if format == "matrix":
-        edges = read_matrix(network, sep)
+        edges = read_matrix(network, sep, threshold, top_k)
     else:
-        edges = read_edges(network, sep, regulator_column, target_column, sign_column, header)
+        edges = read_edges(network, sep, regulator_column, target_column, sign_column, header,
+                           weight_column, threshold, top_k)
     genes = pd.Index(expression_genes(expression))
+    _check_header_is_no_edge(edges.attrs.get("header", []), regulator_column, target_column, genes, network)
     mapping = _id_mapping(id_map, annotation, genes, id_attributes, feature_types)
     if mapping is not None:
         before = edges[["regulator", "target"]].isin(genes).to_numpy().sum()
@@ -209,6 +304,13 @@ def build_network(
             "`network.id_map: annotation` and give an `annotation` input to map them; otherwise "
             "check `regulator_column`/`target_column`"
         )
+    records: list[dict] = []
+    absent_ids = pd.concat([edges.loc[~reg_in, "regulator"], edges.loc[~tgt_in, "target"]])
+    check_loss(records, "network", "edges", network, expression, len(edges), absent_ids, genes, max_loss,
+               dropped=int((~reg_in | ~tgt_in).sum()), fix=_ID_FIX)
+    regulators = pd.unique(edges["regulator"])
+    check_loss(records, "network", "regulators", network, expression, len(regulators),
+               [r for r in regulators if r not in genes], genes, max_loss, fix=_ID_FIX)
     # Duplicates keep the first edge with the merged sign of all its copies.
     valid = (reason == None) | (reason == "duplicate")  # noqa: E711
     merged = merge_signs(edges.loc[valid, "sign"], keys[valid])
@@ -223,7 +325,10 @@ def build_network(
         log.info("  dropped (%s): %d", why, count)
     log.info("signs: %s", result["sign"].value_counts().sort_index().to_dict())
 
-    tf_list = _tf_list(tfs, genes, mapping, result)
+    tf_list = _tf_list(tfs, genes, mapping, result, records, max_loss)
+    _check_negatives(result, tf_list, len(genes), negative_ratio, tf_only, network)
+    if out_id_matching:
+        write_id_matching(records, out_id_matching)
     write_tsv(result, out_network)
     write_text("".join(f"{t}\n" for t in tf_list), out_tfs)
     write_tsv(dropped, out_dropped)
@@ -250,7 +355,44 @@ def _id_mapping(id_map, annotation, genes, id_attributes, feature_types) -> dict
     return mapping
 
 
-def _tf_list(tfs, genes: pd.Index, mapping: dict | None, network: pd.DataFrame) -> list[str]:
+_ID_FIX = "use the expression matrix's gene IDs, or map names with `network.id_map: annotation`"
+
+
+def _check_header_is_no_edge(header, regulator_column, target_column, genes: pd.Index, path) -> None:
+    """A headerless network read with `header: true` loses its first edge as the header."""
+    if not header or not all(str(c).lstrip("-").isdigit() for c in (regulator_column, target_column)):
+        return
+    names = [header[int(c)] for c in (regulator_column, target_column) if int(c) < len(header)]
+    if len(names) == 2 and all(n.strip() in genes for n in names):
+        raise InputError(
+            f"{path}: the first line ({' '.join(header)}) was read as the header (`network.header: "
+            f"true`), but {names[0].strip()} and {names[1].strip()} are both expression genes: the "
+            "file has no header, so its first edge would be lost. Set `network.header: false`"
+        )
+
+
+def _check_negatives(network: pd.DataFrame, tf_list, n_genes: int, ratio: float | None, tf_only: bool, path) -> None:
+    """Stop when the network leaves too few non-edges to draw `ratio` negatives per edge."""
+    if ratio is None:
+        return
+    n_tf = len(tf_list)
+    if tf_only:
+        candidates = n_tf * (n_genes - 1) - n_tf * (n_tf - 1) // 2  # TF-TF pairs counted once
+    else:
+        candidates = n_genes * (n_genes - 1) // 2
+    free = candidates - len(network)
+    if free < ratio * len(network):
+        raise InputError(
+            f"{path}: the network has {len(network)} edges among about {candidates} possible "
+            f"{'TF-gene ' if tf_only else ''}pairs, which leaves {max(free, 0)} non-edges for the "
+            f"{ratio * len(network):.0f} negatives needed (pairs.negative_ratio {ratio:g}): metrics would "
+            "come from (almost) one class. Is it a network of scores? Set `network.threshold` or "
+            "`network.top_k`; otherwise lower `pairs.negative_ratio`"
+        )
+
+
+def _tf_list(tfs, genes: pd.Index, mapping: dict | None, network: pd.DataFrame, records: list,
+             max_loss: float) -> list[str]:
     if tfs is None:
         regulators = list(pd.unique(network["regulator"]))
         log.info("no TF list given: the %d network regulators are the TFs", len(regulators))
@@ -267,6 +409,8 @@ def _tf_list(tfs, genes: pd.Index, mapping: dict | None, network: pd.DataFrame) 
             f"{', '.join(names[:5])}; expression IDs look like {', '.join(map(str, genes[:3]))}); "
             "use the expression matrix's IDs or set `network.id_map: annotation`"
         )
+    check_loss(records, "network", "TF list", tfs, "expression", len(names), unknown, genes, max_loss,
+               fix=_ID_FIX)
     if unknown:
         log.warning("%s: %d of %d TF(s) are not expression genes and are left out: %s%s", tfs,
                     len(unknown), len(names), ", ".join(unknown[:20]), " ..." if len(unknown) > 20 else "")

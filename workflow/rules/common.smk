@@ -8,10 +8,22 @@ from pathlib import Path
 # inside per-rule conda envs and on cluster nodes, where grnflow is not pip-installed).
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from grnflow.config import check_config, dataset_names, export_pythonpath, source_kind
+from grnflow.config import (
+    check_config,
+    check_yaml_files,
+    dataset_names,
+    export_pythonpath,
+    source_kind,
+)
 from grnflow.errors import InputError
+from grnflow.methods import min_samples
 
 export_pythonpath(Path(workflow.basedir) / "src")
+
+# A key given twice in a config file is refused (YAML would keep the last one silently);
+# then the schema validates the merged config and fills in the defaults.
+check_yaml_files(workflow.configfiles)
+validate(config, "../schemas/config.schema.yaml")
 
 # Semantic checks the JSON schema cannot express (e.g. a dataset needs an expression input).
 check_config(config)

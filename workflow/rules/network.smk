@@ -16,6 +16,7 @@ rule network:
         network="results/{dataset}/data/network.tsv",
         tfs="results/{dataset}/data/tfs.txt",
         dropped="results/{dataset}/data/network.dropped.tsv",
+        id_matching="results/{dataset}/data/id_matching.network.tsv",
     log:
         "logs/{dataset}/network.log",
     benchmark:
@@ -28,5 +29,9 @@ rule network:
         network=lambda wc: dataset_cfg(wc.dataset)["network"],
         annotation=lambda wc: dataset_cfg(wc.dataset)["annotation"],
         synthetic=lambda wc: "synthetic" in dataset_cfg(wc.dataset),
+        max_loss=lambda wc: dataset_cfg(wc.dataset)["id_matching"]["max_loss"],
+        # Enough non-edges must be left for the negatives of the pairs stage.
+        negative_ratio=lambda wc: dataset_cfg(wc.dataset)["pairs"]["negative_ratio"],
+        tf_only=lambda wc: dataset_cfg(wc.dataset)["pairs"]["tf_only"],
     script:
         "../scripts/network.py"

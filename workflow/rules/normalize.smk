@@ -24,5 +24,7 @@ rule normalize:
     params:
         expression=lambda wc: dataset_cfg(wc.dataset)["expression"],
         normalize=lambda wc: dataset_cfg(wc.dataset)["normalize"],
+        # Fewest samples the selected methods need (grnflow.methods.MIN_SAMPLES).
+        min_samples=min_samples(METHODS),
     script:
         "../scripts/normalize.py"

@@ -11,5 +11,6 @@ with log_to(snakemake.log[0]):
         network=snakemake.input.network or None,
         orientation=snakemake.params.expression["orientation"],
         sep=snakemake.params.expression["sep"],
+        min_samples=snakemake.params.min_samples,
         **snakemake.params.normalize,
     )

@@ -10,6 +10,8 @@ with log_to(snakemake.log[0]):
         expression=snakemake.input.expression,
         out_fasta=snakemake.output.fasta,
         out_missing=snakemake.output.missing,
+        out_id_matching=snakemake.output.id_matching,
+        max_loss=snakemake.params.max_loss,
         **snakemake.params.window,
         **snakemake.params.annotation,
     )
