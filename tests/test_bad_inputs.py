@@ -28,6 +28,7 @@ from typing import Callable
 import pandas as pd
 import pytest
 
+from bad_input_cases2 import ROUND2
 from grnflow.synthetic import write_dataset
 from helpers import run_workflow
 from test_download import ScriptedServer, make_tar_gz, make_zip
@@ -42,10 +43,12 @@ STAGE = {  # rule -> (target, outputs) with {ds} for the dataset
                   ["results/{ds}/data/expression.tsv", "results/{ds}/qc/normalize.png"]),
     "network": ("results/{ds}/data/network.tsv",
                 ["results/{ds}/data/network.tsv", "results/{ds}/data/tfs.txt",
-                 "results/{ds}/data/network.dropped.tsv"]),
+                 "results/{ds}/data/network.dropped.tsv", "results/{ds}/data/id_matching.network.tsv"]),
     "samples": ("results/{ds}/data/samples.tsv", ["results/{ds}/data/samples.tsv"]),
     "promoters": ("results/{ds}/data/promoters.fa",
-                  ["results/{ds}/data/promoters.fa", "results/{ds}/data/promoters.missing.tsv"]),
+                  ["results/{ds}/data/promoters.fa", "results/{ds}/data/promoters.missing.tsv",
+                   "results/{ds}/data/id_matching.promoters.tsv"]),
+    "features": ("results/{ds}/mtlgrn/features.tsv", ["results/{ds}/mtlgrn/features.tsv"]),
 }
 
 
@@ -385,6 +388,9 @@ CASES: dict[str, Case] = {
         ["refusing archive member"]),
 }
 
+# Second round (issue 16): encodings, table shape, network values, controls, ID losses, numbers.
+CASES.update({name: Case(rule, make, needles, warning) for name, (rule, make, needles, warning) in ROUND2.items()})
+
 ERROR_CASES = sorted(k for k, c in CASES.items() if c.warning is None)
 WARNING_CASES = sorted(k for k, c in CASES.items() if c.warning is not None)
 
@@ -425,7 +431,8 @@ def catalogue(tmp_path_factory):
                                 log=f"logs/{ds}/{case.rule}.log")
                 target = target.format(ds=ds)
             targets.append(target)
-        config = {"datasets": datasets, "methods": ["random"], "splits": ["random"],
+        # `correlation` sets the normalize stage's sample minimum (num_too_few_samples).
+        config = {"datasets": datasets, "methods": ["random", "correlation"], "splits": ["random"],
                   "download": {"retries": 1, "timeout": 5}}
         workdir = root / "run"
         proc = run_workflow(workdir, config, targets=targets, extra=["--keep-going"], check=False)

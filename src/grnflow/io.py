@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import gzip
 import io
 import os
@@ -15,14 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grnflow.errors import InputError
+from grnflow.errors import InputError, JobError
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path):
     """Yield a temporary path next to `path`; rename it onto `path` only on success.
 
-    A crash or exception never leaves a partial file under the final name.
+    A crash or exception never leaves a partial file under the final name; a full disk
+    (ENOSPC/EDQUOT) becomes a JobError naming the folder.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -35,9 +37,15 @@ def atomic_path(path: str | Path):
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise JobError(
+                f"{path.parent}: no space left on the device (or quota exceeded) while writing "
+                f"{path.name}; nothing was written under that name. Free space there (or move "
+                "`results/` to a larger disk) and rerun"
+            ) from None
         raise
 
 

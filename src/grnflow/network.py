@@ -24,8 +24,9 @@ import pandas as pd
 
 from grnflow.annotation import DEFAULT_FEATURE_TYPES, DEFAULT_ID_ATTRIBUTES, gene_index, name_to_id
 from grnflow.errors import InputError
-from grnflow.idmatch import check_loss, write_id_matching
+from grnflow.idmatch import check_loss, likely_cause, write_id_matching
 from grnflow.io import read_gene_list, read_table, write_text, write_tsv
+from grnflow.network_weights import read_weights, select_weighted, weighted_matrix
 from grnflow.promoters import expression_genes
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def read_edges(
         signs = np.zeros(len(table), dtype=np.int64)
     weights = None
     if weight_column is not None:
-        weights = _weights(_column(table, weight_column, "weight_column", path, header), path, weight_column)
+        weights = read_weights(_column(table, weight_column, "weight_column", path, header), path, weight_column)
     elif sign_column is None:
         used = {str(regulator_column), str(target_column)}
         rest = [c for i, c in enumerate(table.columns) if str(i) not in used and str(c) not in used]
@@ -132,46 +133,6 @@ def read_edges(
     return edges
 
 
-def _weights(column: pd.Series, path, name) -> np.ndarray:
-    values = pd.to_numeric(column.str.strip(), errors="coerce")
-    if values.isna().any():
-        row = int(np.flatnonzero(values.isna().to_numpy())[0])
-        raise InputError(f"{path}: `network.weight_column` ({name}) value {column.iloc[row]!r} on data "
-                         f"row {row + 1} is not a number")
-    return values.to_numpy(dtype=float)
-
-
-def select_weighted(edges: pd.DataFrame, weights: np.ndarray, path, threshold, top_k, where: str) -> pd.DataFrame:
-    """Edges from weighted rows/cells: |weight| >= `threshold`, then each regulator's `top_k`
-    strongest; without either, InputError (every non-zero weight an edge would make a
-    (nearly) complete graph). A signed weight gives the sign when the edges have none."""
-    weights = np.asarray(weights, dtype=float)
-    if threshold is None and top_k is None:
-        nonzero = weights[weights != 0]
-        raise InputError(
-            f"{path}: the network holds weights or scores, not 0/1 edges ({where}: {len(np.unique(weights))} "
-            f"distinct values from {weights.min():.3g} to {weights.max():.3g}, e.g. {nonzero[0] if nonzero.size else 0:.3g}); "
-            "reading every non-zero value as an edge would give a (nearly) complete graph with no "
-            "negatives. Set `network.threshold` (keep |weight| >= it) and/or `network.top_k` (keep "
-            "each regulator's k strongest targets) for this dataset, or give a 0/1 network"
-        )
-    strength = np.abs(weights)
-    keep = strength > 0 if threshold is None else strength >= threshold
-    out = edges.loc[keep].copy()
-    if (out["sign"] == 0).all() and (weights < 0).any():
-        out["sign"] = np.sign(weights[keep]).astype(np.int64)
-    out["_w"] = strength[keep]
-    if top_k is not None:
-        out = out.sort_values("_w", ascending=False, kind="stable").groupby("regulator", sort=False).head(top_k)
-        out = out.sort_index()
-    log.info("%s: weighted network (%s): %d of %d weighted pair(s) kept (threshold %s, top_k %s)", path,
-             where, len(out), int((weights != 0).sum()), threshold, top_k)
-    if out.empty:
-        raise InputError(f"{path}: no weight reaches `network.threshold` {threshold} ({where}: largest "
-                         f"|weight| {strength.max():.3g}); lower the threshold")
-    return out.drop(columns="_w").reset_index(drop=True)
-
-
 def read_matrix(path: str | Path, sep: str = "auto", threshold: float | None = None,
                 top_k: int | None = None) -> pd.DataFrame:
     """A targets x regulators matrix (first column = target IDs) as a `regulator target sign` table."""
@@ -188,7 +149,7 @@ def read_matrix(path: str | Path, sep: str = "auto", threshold: float | None = N
         )
     matrix = values.to_numpy(dtype=float)
     if not np.isin(matrix, (-1.0, 0.0, 1.0)).all() or threshold is not None or top_k is not None:
-        return _weighted_matrix(table, matrix, path, threshold, top_k)
+        return weighted_matrix(table, matrix, path, threshold, top_k)
     signed = (matrix < 0).any()
     targets, regulators = np.nonzero(matrix)
     order = np.lexsort((targets, regulators))  # regulator-major, like an edge list
@@ -204,25 +165,6 @@ def read_matrix(path: str | Path, sep: str = "auto", threshold: float | None = N
     log.info("%s: %d targets x %d regulators matrix, %d edges (%s signs)", path, matrix.shape[0],
              matrix.shape[1], len(edges), "with" if signed else "without")
     return edges
-
-
-def _weighted_matrix(table: pd.DataFrame, matrix: np.ndarray, path, threshold, top_k) -> pd.DataFrame:
-    """Edges of a matrix of weights (cells other than -1/0/1), through select_weighted."""
-    odd = np.argwhere(~np.isin(matrix, (-1.0, 0.0, 1.0)))
-    where = "matrix cells"
-    if odd.size:
-        row, col = odd[0]
-        where = (f"matrix cells; e.g. {matrix[row, col]:.3g} at target {table.index[row]}, regulator "
-                 f"{table.columns[col]}")
-    targets, regulators = np.nonzero(matrix)
-    order = np.lexsort((targets, regulators))
-    targets, regulators = targets[order], regulators[order]
-    edges = pd.DataFrame({
-        "regulator": table.columns.astype(str).str.strip().to_numpy()[regulators],
-        "target": table.index.astype(str).str.strip().to_numpy()[targets],
-        "sign": np.zeros(len(targets), np.int64),
-    })
-    return select_weighted(edges, matrix[targets, regulators], path, threshold, top_k, where)
 
 
 def merge_signs(signs: pd.Series, keys: pd.Series) -> pd.Series:
@@ -300,7 +242,8 @@ def build_network(
         raise InputError(
             f"{network}: none of its {len(edges)} edges has both genes in the expression matrix "
             f"{expression} (network IDs absent from it: {', '.join(map(str, absent[:5]))}; expression "
-            f"IDs look like: {', '.join(map(str, genes[:3]))}). If the network uses gene names, set "
+            f"IDs look like: {', '.join(map(str, genes[:3]))}; likely cause: {likely_cause(absent, genes)}). "
+            "If the network uses gene names, set "
             "`network.id_map: annotation` and give an `annotation` input to map them; otherwise "
             "check `regulator_column`/`target_column`"
         )

@@ -3,7 +3,7 @@
 from grnflow.logging import log_to
 from grnflow.network import build_network
 
-with log_to(snakemake.log[0]):
+with log_to(snakemake.log[0], inputs=snakemake.input):
     build_network(
         network=snakemake.input.network,
         expression=snakemake.input.expression,

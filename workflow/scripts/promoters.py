@@ -3,7 +3,7 @@
 from grnflow.logging import log_to
 from grnflow.promoters import extract_promoters
 
-with log_to(snakemake.log[0]):
+with log_to(snakemake.log[0], inputs=snakemake.input):
     extract_promoters(
         genome=snakemake.input.genome or None,
         annotation=snakemake.input.annotation or None,
