@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import errno
+import functools
 import gzip
 import io
 import os
@@ -97,7 +98,20 @@ def read_bytes(path: str | Path) -> bytes:
 
 
 def decode_text(path: str | Path) -> str:
-    """The decoded text of `path` (see `open_text`), without a leading byte-order mark."""
+    """The decoded text of `path` (see `open_text`), without a leading byte-order mark.
+
+    Cached by (path, size, mtime) for the last few files: a stage sniffs the separator, reads
+    the header and then the table, and each should not decode the whole file again.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    stat = path.stat()
+    return _decode_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns, str(path))
+
+
+@functools.lru_cache(maxsize=4)
+def _decode_cached(resolved: str, size: int, mtime_ns: int, path: str) -> str:
     data = read_bytes(path)
     encoding = text_encoding(path, data)
     try:

@@ -17,6 +17,7 @@ from grnflow.config import (
 )
 from grnflow.errors import InputError
 from grnflow.methods import min_samples
+from grnflow.signals import forward_stop_signals
 
 export_pythonpath(Path(workflow.basedir) / "src")
 
@@ -27,6 +28,12 @@ validate(config, "../schemas/config.schema.yaml")
 
 # Semantic checks the JSON schema cannot express (e.g. a dataset needs an expression input).
 check_config(config)
+
+
+onstart:
+    # SIGTERM/SIGINT stop the running jobs promptly (Snakemake alone waits for them).
+    forward_stop_signals(log=print)
+
 
 DATASETS = dataset_names(config)
 SPLITS = config["splits"]
