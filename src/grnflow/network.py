@@ -93,7 +93,8 @@ def read_edges(
     """An edge-list file as a `regulator target sign` table (file order, nothing dropped).
 
     A weighted list (a numeric `weight_column`, or with no `sign_column` a single extra
-    numeric column that is not a 0/1 flag) needs `threshold` and/or `top_k` (select_weighted).
+    numeric column with values other than -1/0/1) needs `threshold` and/or `top_k`
+    (select_weighted).
     """
     table = read_table(path, sep=sep, header=0 if header else None, dtype=str,
                        keep_default_na=False, quotechar='"')
@@ -121,8 +122,11 @@ def read_edges(
                 log.info("%s: third column is a 0/1 presence flag (DREAM gold standard): "
                          "%d row(s) with 0 are non-edges and skipped", path, (~present).sum())
                 regulator, target, signs = regulator[present], target[present], signs[present]
-            elif len(flag) and numeric.notna().all():
+            elif len(flag) and numeric.notna().all() and not numeric.isin([-1, 0, 1]).all():
                 weights = numeric.to_numpy(dtype=float)  # a weighted edge list (scores)
+            elif len(flag) and numeric.notna().all():
+                log.info("%s: column %s holds -1/0/1 (signs?); it is ignored: set `network.sign_column: "
+                         "%s` to read the signs", path, rest[0], rest[0])
     edges = pd.DataFrame({"regulator": regulator.to_numpy(), "target": target.to_numpy(), "sign": signs})
     if weights is not None:
         edges = select_weighted(edges, weights, path, threshold, top_k, "column " + str(

@@ -351,6 +351,7 @@ def apply_methods(matrix: pd.DataFrame, methods, source="expression") -> pd.Data
     for method in methods:
         if method not in TRANSFORMS:
             raise InputError(f"config: normalize method {method!r} is not one of {METHODS}")
+        largest = float(np.abs(matrix.to_numpy(dtype=float)).max(initial=0))
         with np.errstate(over="ignore", invalid="ignore"):
             matrix = TRANSFORMS[method](matrix, source)
         values = matrix.to_numpy(dtype=float)
@@ -359,7 +360,7 @@ def apply_methods(matrix: pd.DataFrame, methods, source="expression") -> pd.Data
             raise InputError(
                 f"{source}: normalize method `{method}` overflows to infinity (or NaN) for gene "
                 f"{matrix.index[row]} in sample {matrix.columns[col]}: the values are too large "
-                f"(largest |value| in the input: {np.nanmax(np.abs(values[np.isfinite(values)]), initial=0):.3g}). "
+                f"(largest |value| before `{method}`: {largest:.3g}). "
                 "Check that the file holds expression values (not already exponentiated), or "
                 "scale them first (e.g. `normalize.methods: [log1p, zscore]` on counts)"
             )
