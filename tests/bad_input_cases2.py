@@ -72,14 +72,14 @@ def same_network(workdir, ds):
 
 
 def same_tfs(workdir, ds):
-    assert data(workdir, ds, "tfs.txt").read_text().split() == ["G0005", "G0011", "G0015", "G0019",
-                                                                "G0020", "G0032"]
+    assert data(workdir, ds, "tfs.txt").read_text().split() == ["G0005", "G0011", "G0015", "G0020",
+                                                                "G0023", "G0036"]
 
 
 def same_samples(workdir, ds):
     sheet = pd.read_csv(data(workdir, ds, "samples.tsv"), sep="\t", keep_default_na=False)
     kos = sheet.loc[sheet["knockout"] != ""]
-    assert len(kos) == 9 and set(kos["knockout"]) == {"G0020", "G0015", "G0032"}, kos
+    assert len(kos) == 9 and set(kos["knockout"]) == {"G0015", "G0020", "G0036"}, kos
     assert sheet["sample"].str.fullmatch(r"[\w]+").all()
 
 
@@ -123,6 +123,15 @@ def r_style(demo):
     lines = text(demo / "expression.tsv").splitlines(keepends=True)
     lines[0] = lines[0].split("\t", 1)[1]
     return "".join(lines)
+
+
+def trailing(content: str) -> str:
+    lines = content.splitlines()
+    return "\n".join([lines[0]] + [ln + "\t" for ln in lines[1:]]) + "\n"
+
+
+def trailing_sheet(demo, d, server):
+    return {"samples": put(d, "samples.tsv", trailing(text(demo / "samples.tsv")))}, {}
 
 
 def headerless(demo):
@@ -330,6 +339,11 @@ ROUND2 = {
                                ["{file}: the header names its ID column 'gene' but has 38 fields while "
                                 "the rows have 39", "a sample name is missing"], None),
     "shape_r_style_header": ("normalize", expr(r_style), [], same_expression),
+    "shape_sheet_trailing_tabs": ("samples", trailing_sheet, [], same_samples),
+    "shape_matrix_trailing_tabs": ("network", net(lambda demo: trailing(as_matrix(demo, lambda m: m)), MATRIX),
+                                   [], same_network),
+    "shape_edges_trailing_tabs": ("network", net(lambda demo: trailing(text(demo / "network.tsv"))), [],
+                                  same_network),
     "shape_headerless_network": ("network", net(headerless),
                                  ["{file}: the first line (G0005 G0012 1) was read as the header",
                                   "Set `network.header: false`"], None),

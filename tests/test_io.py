@@ -159,3 +159,25 @@ def test_full_disk_message_through_the_job_log_is_one_line(tmp_path, monkeypatch
                               "exceeded) while writing a.txt; nothing was written under that name. Free "
                               "space there (or move `results/` to a larger disk) and rerun")
     assert "Traceback" not in log.read_text() and "job error:" in log.read_text()
+
+
+@pytest.mark.parametrize("index_col", [None, 0])
+def test_trailing_delimiters_do_not_shift_the_column_names(tmp_path, index_col, caplog):
+    path = tmp_path / "sheet.tsv"
+    path.write_text("sample\tknockout\tgroup\nc1\t\tg1\t\nc2\tG5\tg1\t\n")
+    kwargs = {"dtype": str, "keep_default_na": False}
+    if index_col is not None:
+        kwargs["index_col"] = index_col
+    table = read_table(path, **kwargs)
+    if index_col is None:
+        assert table.to_dict("list") == {"sample": ["c1", "c2"], "knockout": ["", "G5"], "group": ["g1", "g1"]}
+    else:
+        assert list(table.index) == ["c1", "c2"] and list(table.columns) == ["knockout", "group"]
+    assert "trailing delimiter" in caplog.text
+
+
+def test_r_style_header_still_reads_row_names(tmp_path):
+    path = tmp_path / "m.tsv"
+    path.write_text("A\tB\nt1\t0\t1\nt2\t1\t0\n")
+    table = read_table(path, index_col=0)
+    assert list(table.columns) == ["A", "B"] and list(table.index) == ["t1", "t2"]

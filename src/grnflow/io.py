@@ -8,6 +8,7 @@ import errno
 import functools
 import gzip
 import io
+import logging
 import os
 import re
 import tempfile
@@ -18,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from grnflow.errors import InputError, JobError
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -205,17 +208,47 @@ def sniff_sep(path: str | Path, sep: str = "auto") -> str:
 
 
 def read_table(path: str | Path, sep: str = "auto", **kwargs) -> pd.DataFrame:
-    """Read a delimited text table (plain or gzip), with errors that name the file."""
+    """Read a delimited text table (plain or gzip), with errors that name the file.
+
+    Rows that all end with the separator while the header does not (a trailing delimiter)
+    lose that empty last field with a warning, instead of pandas reading the first column as
+    row names and shifting every column name by one (see `strip_trailing_delimiters`).
+    """
     real_sep = sniff_sep(path, sep)
     try:
-        with open_text(path) as fh:
-            return pd.read_csv(fh, sep=real_sep, **kwargs)
+        text = strip_trailing_delimiters(path, decode_text(path), real_sep, kwargs)
+        return pd.read_csv(io.StringIO(text, newline=""), sep=real_sep, **kwargs)
     except (EOFError, gzip.BadGzipFile) as exc:
         raise InputError(_damaged_gzip(path, exc)) from exc
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
         raise InputError(f"{path}: cannot be parsed as a {_sep_name(real_sep)}-separated table ({exc})") from exc
     except pd.errors.EmptyDataError as exc:
         raise InputError(f"{path}: the file is empty") from exc
+
+
+def strip_trailing_delimiters(path, text: str, sep: str, kwargs: dict) -> str:
+    """`text` without one trailing `sep` per data line when every data line has exactly one
+    field more than the header and that field is empty; otherwise `text` unchanged.
+
+    Only for tables whose first line is the header (no `header`/`names`/`skiprows`/`comment`
+    options). A header one field short with non-empty last fields stays R style (pandas
+    reads the first column as row names).
+    """
+    if any(kwargs.get(k) is not None for k in ("names", "skiprows", "comment")) or \
+            kwargs.get("header", 0) not in (0, "infer") or kwargs.get("nrows") == 0:
+        return text
+    lines = text.splitlines()
+    body = [i for i, line in enumerate(lines[1:], 1) if line.strip()]
+    if not body or not all(lines[i].endswith(sep) for i in body):
+        return text
+    fields = lines[0].count(sep)
+    if any(lines[i].count(sep) != fields + 1 for i in body):
+        return text
+    log.warning("%s: every data row ends with a %s (trailing delimiter) and the header does not; "
+                "the empty last field is ignored", path, _sep_name(sep))
+    for i in body:
+        lines[i] = lines[i][: -len(sep)]
+    return "\n".join(lines) + "\n"
 
 
 def read_normalized(path: str | Path) -> pd.DataFrame:
