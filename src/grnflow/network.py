@@ -322,7 +322,7 @@ def _check_negatives(network: pd.DataFrame, tf_list, n_genes: int, ratio: float 
     """Stop when the network leaves too few non-edges to draw `ratio` negatives per edge."""
     if ratio is None:
         return
-    n_tf = len(tf_list)
+    n_tf = len(set(tf_list) | set(network["regulator"]))  # pairs has a regulator on one side
     if tf_only:
         candidates = n_tf * (n_genes - 1) - n_tf * (n_tf - 1) // 2  # TF-TF pairs counted once
     else:
