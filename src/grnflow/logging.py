@@ -40,6 +40,7 @@ def log_to(path: str | Path, level: int = logging.INFO, inputs=None):
         os.environ.get("CUDA_VISIBLE_DEVICES", "-"),
     )
     start = time.perf_counter()
+    previous_int = signal.getsignal(signal.SIGINT)
     previous = _stop_on_sigterm()
     try:
         read = record_inputs(inputs, log)
@@ -52,6 +53,11 @@ def log_to(path: str | Path, level: int = logging.INFO, inputs=None):
         log.error("job error: %s", exc)
         raise SystemExit(f"grnflow error: {exc}") from None
     except KeyboardInterrupt as exc:
+        # Ctrl-C reaches the job twice (the terminal's and Snakemake's forwarded one): ignore
+        # the second, so it cannot break this message into a traceback.
+        with contextlib.suppress(ValueError):
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         name = exc.args[0] if exc.args else "SIGINT"
         log.error("stopped by %s after %.1f s; a checkpoint written so far is kept: rerun "
                   "(`--rerun-incomplete`) to resume", name, time.perf_counter() - start)
@@ -64,6 +70,7 @@ def log_to(path: str | Path, level: int = logging.INFO, inputs=None):
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
         for handler in handlers:
             root.removeHandler(handler)
             handler.close()
