@@ -12,11 +12,15 @@ min_version("9.0")
 GRNFLOW_ROOT = Path(str(workflow.current_basedir))
 sys.path.insert(0, str(GRNFLOW_ROOT / "src"))
 
+from grnflow.config import check_yaml_files
 from grnflow.userconfig import coerce_cli_values, merge_user_datasets, run_summary
 
 
 configfile: "config/config.yaml"
 
+
+# A key given twice in a config file is refused (YAML would keep the last one silently).
+check_yaml_files(workflow.configfiles)
 
 # A user config file's `datasets` replace the demo's instead of merging into them (config/README.md).
 DATASETS_REPLACED = merge_user_datasets(

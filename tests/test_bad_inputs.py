@@ -21,6 +21,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -28,8 +30,9 @@ from typing import Callable
 import pandas as pd
 import pytest
 
+from bad_input_cases2 import ROUND2
 from grnflow.synthetic import write_dataset
-from helpers import run_workflow
+from helpers import SNAKEFILE, run_workflow
 from test_download import ScriptedServer, make_tar_gz, make_zip
 
 pytestmark = pytest.mark.slow  # one real Snakemake run shared by every case (~1-2 min)
@@ -42,10 +45,12 @@ STAGE = {  # rule -> (target, outputs) with {ds} for the dataset
                   ["results/{ds}/data/expression.tsv", "results/{ds}/qc/normalize.png"]),
     "network": ("results/{ds}/data/network.tsv",
                 ["results/{ds}/data/network.tsv", "results/{ds}/data/tfs.txt",
-                 "results/{ds}/data/network.dropped.tsv"]),
+                 "results/{ds}/data/network.dropped.tsv", "results/{ds}/data/id_matching.network.tsv"]),
     "samples": ("results/{ds}/data/samples.tsv", ["results/{ds}/data/samples.tsv"]),
     "promoters": ("results/{ds}/data/promoters.fa",
-                  ["results/{ds}/data/promoters.fa", "results/{ds}/data/promoters.missing.tsv"]),
+                  ["results/{ds}/data/promoters.fa", "results/{ds}/data/promoters.missing.tsv",
+                   "results/{ds}/data/id_matching.promoters.tsv"]),
+    "features": ("results/{ds}/mtlgrn/features.tsv", ["results/{ds}/mtlgrn/features.tsv"]),
 }
 
 
@@ -385,6 +390,9 @@ CASES: dict[str, Case] = {
         ["refusing archive member"]),
 }
 
+# Second round (issue 16): encodings, table shape, network values, controls, ID losses, numbers.
+CASES.update({name: Case(rule, make, needles, warning) for name, (rule, make, needles, warning) in ROUND2.items()})
+
 ERROR_CASES = sorted(k for k, c in CASES.items() if c.warning is None)
 WARNING_CASES = sorted(k for k, c in CASES.items() if c.warning is not None)
 
@@ -425,7 +433,8 @@ def catalogue(tmp_path_factory):
                                 log=f"logs/{ds}/{case.rule}.log")
                 target = target.format(ds=ds)
             targets.append(target)
-        config = {"datasets": datasets, "methods": ["random"], "splits": ["random"],
+        # `correlation` sets the normalize stage's sample minimum (num_too_few_samples).
+        config = {"datasets": datasets, "methods": ["random", "correlation"], "splits": ["random"],
                   "download": {"retries": 1, "timeout": 5}}
         workdir = root / "run"
         proc = run_workflow(workdir, config, targets=targets, extra=["--keep-going"], check=False)
@@ -480,3 +489,24 @@ def test_no_temporary_files_left_anywhere(catalogue):
                  for p in (workdir / top).rglob("*")
                  if p.name.startswith(".") or p.name.endswith(".part")]
     assert leftovers == []
+
+
+@pytest.mark.parametrize("where", ["top", "dataset"])
+def test_duplicate_key_in_a_config_file_stops_before_any_job(tmp_path, where):
+    """Snakemake loads config files itself and would keep the last of two equal keys."""
+    lines = ["datasets:", "  demo:", "    synthetic: {seed: 1, n_genes: 40, n_tfs: 6}",
+             "methods: [random]", "splits: [random]"]
+    if where == "top":
+        lines.append("methods: [correlation]")
+        needle = "line 6: key 'methods' is given twice (first on line 4)"
+    else:
+        lines.insert(3, "    synthetic: {seed: 2}")
+        needle = "line 4: key 'synthetic' is given twice (first on line 3)"
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("\n".join(lines) + "\n")
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--directory", str(tmp_path),
+           "--configfile", str(cfg), "--cores", "1", "--dry-run"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert f"{cfg}: {needle}; YAML would silently keep only the last one" in proc.stdout + proc.stderr
+    assert not (tmp_path / "results").exists()

@@ -1,11 +1,14 @@
+import errno
 import gzip
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from grnflow.errors import InputError
-from grnflow.io import atomic_path, read_table, write_tsv
+from grnflow.errors import InputError, JobError
+from grnflow.io import atomic_path, read_gene_list, read_table, write_text, write_tsv
+from grnflow.logging import log_to
 
 
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):
@@ -77,3 +80,104 @@ def test_read_normalized_checks_and_indexes(tmp_path):
         bad.write_text(text)
         with pytest.raises(InputError, match=f"bad{i}.tsv: {message}"):
             read_normalized(bad)
+
+
+# --- encodings (issue 16): every reader goes through open_text ----------------------------------
+
+TABLE = "gene\tcond_a\tcond_b\nG1\t1.0\t2.0\nG2\t3.0\t4.0\n"
+
+
+@pytest.mark.parametrize("encode", [
+    lambda s: s.encode(),
+    lambda s: b"\xef\xbb\xbf" + s.encode(),
+    lambda s: s.replace("\n", "\r\n").encode(),
+    lambda s: b"\xef\xbb\xbf" + s.replace("\n", "\r\n").encode(),
+    lambda s: s.replace("\n", "\r\n").encode("utf-16"),  # Excel "Unicode text"
+    lambda s: s.encode("utf-16-be").join([b"\xfe\xff", b""]),
+    lambda s: gzip.compress(b"\xef\xbb\xbf" + s.encode(), mtime=0),
+], ids=["utf8", "bom", "crlf", "bom_crlf", "utf16le_bom", "utf16be_bom", "gzip_bom"])
+def test_read_table_decodes_boms_utf16_and_crlf_without_invisible_characters(tmp_path, encode):
+    path = tmp_path / "t.tsv"
+    path.write_bytes(encode(TABLE))
+    table = read_table(path, dtype=str)
+    assert list(table.columns) == ["gene", "cond_a", "cond_b"]
+    assert table["gene"].tolist() == ["G1", "G2"] and table["cond_b"].tolist() == ["2.0", "4.0"]
+    assert read_gene_list(path) == ["gene", "G1", "G2"]
+
+
+def test_cp1252_is_refused_naming_file_line_and_encoding(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_bytes("gene\tcond_37\u00b0C\nG1\t1\n".encode("cp1252"))
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}, line 1: the file is not UTF-8 text (byte(s) b0 would be '\u00b0'")
+    assert "cp1252" in message and "iconv -f cp1252 -t utf-8" in message
+
+
+def test_utf16_without_bom_is_refused(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_bytes(TABLE.encode("utf-16-le"))
+    with pytest.raises(InputError, match="looks like UTF-16 text without a byte-order mark"):
+        read_table(path)
+
+
+@pytest.mark.parametrize("char,name", [("\u200b", "zero-width space"), ("\u00a0", "no-break space"),
+                                       ("\ufeff", "byte-order mark inside the file")])
+def test_invisible_character_in_an_id_is_refused(tmp_path, char, name):
+    path = tmp_path / "t.tsv"
+    path.write_text(TABLE.replace("G2", f"G{char}2"))
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    assert str(err.value).startswith(f"{path}, line 3, column 2: invisible character U+{ord(char):04X} ({name})")
+
+
+def test_full_disk_is_one_job_error_naming_the_folder(tmp_path, monkeypatch):
+    """ENOSPC at the atomic-write layer: a JobError naming the folder, nothing left behind."""
+    def no_space(self, path, *args, **kwargs):
+        Path(path).write_text("partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", no_space)
+    out = tmp_path / "results" / "t.tsv"
+    with pytest.raises(JobError) as err:
+        write_tsv(pd.DataFrame({"a": [1]}), out)
+    assert str(err.value).startswith(f"{out.parent}: no space left on the device")
+    assert list(out.parent.iterdir()) == []
+
+
+def test_full_disk_message_through_the_job_log_is_one_line(tmp_path, monkeypatch, capsys):
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", no_space)
+    log = tmp_path / "job.log"
+    with pytest.raises(SystemExit) as exc:
+        with log_to(log):
+            write_text("x", tmp_path / "out" / "a.txt")
+    assert str(exc.value) == (f"grnflow error: {tmp_path / 'out'}: no space left on the device (or quota "
+                              "exceeded) while writing a.txt; nothing was written under that name. Free "
+                              "space there (or move `results/` to a larger disk) and rerun")
+    assert "Traceback" not in log.read_text() and "job error:" in log.read_text()
+
+
+@pytest.mark.parametrize("index_col", [None, 0])
+def test_trailing_delimiters_do_not_shift_the_column_names(tmp_path, index_col, caplog):
+    path = tmp_path / "sheet.tsv"
+    path.write_text("sample\tknockout\tgroup\nc1\t\tg1\t\nc2\tG5\tg1\t\n")
+    kwargs = {"dtype": str, "keep_default_na": False}
+    if index_col is not None:
+        kwargs["index_col"] = index_col
+    table = read_table(path, **kwargs)
+    if index_col is None:
+        assert table.to_dict("list") == {"sample": ["c1", "c2"], "knockout": ["", "G5"], "group": ["g1", "g1"]}
+    else:
+        assert list(table.index) == ["c1", "c2"] and list(table.columns) == ["knockout", "group"]
+    assert "trailing delimiter" in caplog.text
+
+
+def test_r_style_header_still_reads_row_names(tmp_path):
+    path = tmp_path / "m.tsv"
+    path.write_text("A\tB\nt1\t0\t1\nt2\t1\t0\n")
+    table = read_table(path, index_col=0)
+    assert list(table.columns) == ["A", "B"] and list(table.index) == ["t1", "t2"]

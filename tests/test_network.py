@@ -206,3 +206,22 @@ def test_gene_named_na_is_a_gene(tmp_path):
     out = tmp_path / "out"
     result = build_network(net, expression(tmp_path, ["NA", "null"]), out / "n.tsv", out / "t.txt", out / "d.tsv")
     assert result.values.tolist() == [["NA", "null", 0]]
+
+
+# --- weighted networks (issue 16) ----------------------------------------------------------------
+
+
+def test_weights_become_edges_only_with_threshold_or_top_k(tmp_path):
+    from grnflow.network_weights import select_weighted
+
+    edges = pd.DataFrame({"regulator": ["A", "A", "A", "B", "B"], "target": ["x", "y", "z", "x", "y"],
+                          "sign": 0})
+    weights = np.array([0.9, -0.2, 0.5, 0.05, 0.3])
+    with pytest.raises(InputError, match="holds weights or scores, not 0/1 edges"):
+        select_weighted(edges, weights, "net.tsv", None, None, "column w")
+    kept = select_weighted(edges, weights, "net.tsv", 0.25, None, "column w")
+    assert kept[["regulator", "target"]].values.tolist() == [["A", "x"], ["A", "z"], ["B", "y"]]
+    top = select_weighted(edges, weights, "net.tsv", None, 1, "column w")
+    assert top[["regulator", "target", "sign"]].values.tolist() == [["A", "x", 1], ["B", "y", 1]]
+    with pytest.raises(InputError, match="no weight reaches `network.threshold` 2"):
+        select_weighted(edges, weights, "net.tsv", 2, None, "column w")

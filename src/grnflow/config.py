@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import yaml
+
 from grnflow.errors import InputError
 
 REQUIRED_INPUTS = ("expression", "network")
@@ -66,6 +68,46 @@ def check_config(config: dict) -> None:
             raise InputError(
                 f"config: datasets.{name}.pairs.val_fraction + test_fraction must be < 1"
             )
+
+
+def check_yaml_files(paths) -> None:
+    """Refuse a YAML config file that sets one key twice (YAML loaders keep the last silently).
+
+    Snakemake loads the config files itself (`configfile:` and `--configfile`); the workflow
+    calls this on `workflow.configfiles` before validating, so a duplicated key stops the run
+    naming the file, the line and the key instead of being merged.
+    """
+    for path in paths:
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: the config file cannot be read ({exc})") from exc
+        try:
+            yaml.load(text, Loader=_StrictLoader)
+        except _DuplicateKey as exc:
+            raise InputError(f"{path}: {exc}") from None
+        except yaml.YAMLError:
+            continue  # Snakemake reports syntax errors itself
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A SafeLoader that raises on a mapping key given twice."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise _DuplicateKey(
+                    f"line {key_node.start_mark.line + 1}: key {key!r} is given twice (first on line "
+                    f"{seen[key]}); YAML would silently keep only the last one. Remove or merge one of them"
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
 
 
 def export_pythonpath(src: str | Path) -> None:

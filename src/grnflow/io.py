@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import errno
+import functools
 import gzip
+import io
+import logging
 import os
+import re
 import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from grnflow.errors import InputError
+from grnflow.errors import InputError, JobError
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path):
     """Yield a temporary path next to `path`; rename it onto `path` only on success.
 
-    A crash or exception never leaves a partial file under the final name.
+    A crash or exception never leaves a partial file under the final name; a full disk
+    (ENOSPC/EDQUOT) becomes a JobError naming the folder.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,9 +41,15 @@ def atomic_path(path: str | Path):
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise JobError(
+                f"{path.parent}: no space left on the device (or quota exceeded) while writing "
+                f"{path.name}; nothing was written under that name. Free space there (or move "
+                "`results/` to a larger disk) and rerun"
+            ) from None
         raise
 
 
@@ -56,15 +72,116 @@ def write_text(text: str, path: str | Path) -> None:
 
 
 def open_text(path: str | Path):
-    """Open a plain or gzip-compressed text file for reading (by magic bytes, not name)."""
+    """Open a text input (plain or gzip, by magic bytes) for reading, decoded and checked.
+
+    UTF-8 (with or without a byte-order mark) and UTF-16 with a BOM (Excel "Unicode text")
+    are decoded; any other encoding (e.g. Windows cp1252), a UTF-16 file without a BOM and
+    invisible characters (zero-width space, no-break space, a stray BOM) inside the text are
+    refused with an InputError naming the file, the line and the fix. Line ends are kept as
+    they are (`newline=""`); csv/pandas read CRLF files. See `decode_text`.
+    """
+    return io.StringIO(decode_text(path), newline="")
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The bytes of a plain or gzip-compressed file (decompressed); errors name the file."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found")
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", newline="")
-    return open(path, newline="")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(_damaged_gzip(path, exc)) from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc})") from exc
+    return data
+
+
+def decode_text(path: str | Path) -> str:
+    """The decoded text of `path` (see `open_text`), without a leading byte-order mark.
+
+    Cached by (path, size, mtime) for the last few files: a stage sniffs the separator, reads
+    the header and then the table, and each should not decode the whole file again.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    stat = path.stat()
+    return _decode_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns, str(path))
+
+
+@functools.lru_cache(maxsize=4)
+def _decode_cached(resolved: str, size: int, mtime_ns: int, path: str) -> str:
+    data = read_bytes(path)
+    encoding = text_encoding(path, data)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(_not_utf8(path, data, exc)) from exc
+    text = text.removeprefix("\ufeff")
+    found = _INVISIBLE.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+        char = found.group()
+        raise InputError(
+            f"{path}, line {line}, column {column}: invisible character U+{ord(char):04X} "
+            f"({_INVISIBLE_NAMES.get(char, 'format character')}) in the text; it would become part "
+            "of an ID. Delete it (an editor's search and replace, or re-export the table as "
+            "plain UTF-8 text)"
+        )
+    return text
+
+
+def text_encoding(path: str | Path, data: bytes) -> str:
+    """`utf-8-sig` or `utf-16` by byte-order mark; `utf-8` otherwise; UTF-16 without BOM refused."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    head = data[:4096]
+    if head and head.count(b"\x00") > len(head) // 4:
+        raise InputError(
+            f"{path}: looks like UTF-16 text without a byte-order mark (every other byte is 0), "
+            "or is not a text file; save it as UTF-8 (Excel: \"CSV UTF-8\" or \"Text (Tab "
+            "delimited)\"; or `iconv -f utf-16le -t utf-8`)"
+        )
+    return "utf-8"
+
+
+_INVISIBLE = re.compile("[\u00a0\u00ad\u200b-\u200f\u2028\u2029\u202f\u2060\ufeff]")
+_INVISIBLE_NAMES = {
+    "\u00a0": "no-break space",
+    "\u00ad": "soft hyphen",
+    "\u200b": "zero-width space",
+    "\u200c": "zero-width non-joiner",
+    "\u200d": "zero-width joiner",
+    "\u200e": "left-to-right mark",
+    "\u200f": "right-to-left mark",
+    "\u202f": "narrow no-break space",
+    "\u2060": "word joiner",
+    "\ufeff": "byte-order mark inside the file",
+}
+
+
+def _not_utf8(path, data: bytes, exc: UnicodeDecodeError) -> str:
+    """The message for bytes that are not UTF-8: binary data, or which code page it looks like."""
+    sample = data[:65536]
+    high = sum(b >= 0x80 for b in sample) + sample.count(b"\x00")
+    if high > len(sample) // 10:
+        return f"{path}: not a text file (byte 0x{data[exc.start]:02x} at offset {exc.start} is not UTF-8)"
+    line = data.count(b"\n", 0, exc.start) + 1
+    bad = data[exc.start:exc.end]
+    as_cp1252 = bad.decode("cp1252", errors="replace")
+    return (
+        f"{path}, line {line}: the file is not UTF-8 text (byte(s) {bad.hex(' ')} would be "
+        f"{as_cp1252!r} in the Windows code page cp1252 / Latin-1, e.g. a sample name with "
+        "\u00b5 or \u00b0). Save it as UTF-8 (Excel: \"CSV UTF-8\"; or "
+        f"`iconv -f cp1252 -t utf-8 {Path(path).name} > fixed.{Path(path).name}`)"
+    )
 
 
 def sniff_sep(path: str | Path, sep: str = "auto") -> str:
@@ -91,17 +208,47 @@ def sniff_sep(path: str | Path, sep: str = "auto") -> str:
 
 
 def read_table(path: str | Path, sep: str = "auto", **kwargs) -> pd.DataFrame:
-    """Read a delimited text table (plain or gzip), with errors that name the file."""
+    """Read a delimited text table (plain or gzip), with errors that name the file.
+
+    Rows that all end with the separator while the header does not (a trailing delimiter)
+    lose that empty last field with a warning, instead of pandas reading the first column as
+    row names and shifting every column name by one (see `strip_trailing_delimiters`).
+    """
     real_sep = sniff_sep(path, sep)
     try:
-        with open_text(path) as fh:
-            return pd.read_csv(fh, sep=real_sep, **kwargs)
+        text = strip_trailing_delimiters(path, decode_text(path), real_sep, kwargs)
+        return pd.read_csv(io.StringIO(text, newline=""), sep=real_sep, **kwargs)
     except (EOFError, gzip.BadGzipFile) as exc:
         raise InputError(_damaged_gzip(path, exc)) from exc
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
         raise InputError(f"{path}: cannot be parsed as a {_sep_name(real_sep)}-separated table ({exc})") from exc
     except pd.errors.EmptyDataError as exc:
         raise InputError(f"{path}: the file is empty") from exc
+
+
+def strip_trailing_delimiters(path, text: str, sep: str, kwargs: dict) -> str:
+    """`text` without one trailing `sep` per data line when every data line has exactly one
+    field more than the header and that field is empty; otherwise `text` unchanged.
+
+    Only for tables whose first line is the header (no `header`/`names`/`skiprows`/`comment`
+    options). A header one field short with non-empty last fields stays R style (pandas
+    reads the first column as row names).
+    """
+    if any(kwargs.get(k) is not None for k in ("names", "skiprows", "comment")) or \
+            kwargs.get("header", 0) not in (0, "infer") or kwargs.get("nrows") == 0:
+        return text
+    lines = text.splitlines()
+    body = [i for i, line in enumerate(lines[1:], 1) if line.strip()]
+    if not body or not all(lines[i].endswith(sep) for i in body):
+        return text
+    fields = lines[0].count(sep)
+    if any(lines[i].count(sep) != fields + 1 for i in body):
+        return text
+    log.warning("%s: every data row ends with a %s (trailing delimiter) and the header does not; "
+                "the empty last field is ignored", path, _sep_name(sep))
+    for i in body:
+        lines[i] = lines[i][: -len(sep)]
+    return "\n".join(lines) + "\n"
 
 
 def read_normalized(path: str | Path) -> pd.DataFrame:

@@ -51,3 +51,13 @@ def models(names) -> list[str]:
 def baselines(names) -> list[str]:
     """The baseline methods among `names`, in the given order."""
     return [n for n in names if method(n).kind == "baseline"]
+
+
+# The fewest expression samples a method's scores mean anything with (checked by `normalize`,
+# documented in config/README.md): a Pearson correlation or a tree split over 3 samples is noise.
+MIN_SAMPLES = {"gener": 6, "correlation": 6, "trees": 6}
+
+
+def min_samples(names) -> dict[str, int]:
+    """`{method: fewest samples}` for the selected methods that need expression samples."""
+    return {n: MIN_SAMPLES[n] for n in names if n in MIN_SAMPLES}

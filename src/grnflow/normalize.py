@@ -18,6 +18,7 @@ import pandas as pd
 from grnflow.anndata_io import h5ad_sample_names, is_h5ad, read_h5ad_expression
 from grnflow.batches import apply_by_batch, batch_labels
 from grnflow.errors import InputError
+from grnflow.idmatch import looks_like_excel_date
 from grnflow.io import atomic_path, open_text, read_table, sniff_sep
 
 log = logging.getLogger("grnflow.normalize")
@@ -71,15 +72,8 @@ def read_expression(
     body = read_table(
         path, sep=real_sep, header=None, skiprows=1, dtype=str, keep_default_na=False, na_filter=False
     )
+    header, body = _align_header(path, header, body, real_sep)
     ncols = body.shape[1]
-    if len(header) == ncols - 1:
-        log.info("%s: header has one field fewer than the rows (R style); first column = row IDs", path)
-        header = [""] + header
-    elif len(header) != ncols:
-        raise InputError(
-            f"{path}: the header has {len(header)} fields but the rows have {ncols} "
-            f"({_sep_label(real_sep)}-separated); check `expression.sep`"
-        )
     if ncols < 2:
         raise InputError(
             f"{path}: only one column was found with the {_sep_label(real_sep)} separator; an "
@@ -107,6 +101,14 @@ def read_expression(
             "name (rename the replicates, e.g. `_rep1`, `_rep2`)"
         )
     dup_genes = matrix.index[matrix.index.duplicated()].unique()
+    mangled = [g for g in dup_genes if looks_like_excel_date(g)]
+    if mangled:
+        raise InputError(
+            f"{path}: gene ID(s) {_names(mangled)} occur more than once and look like dates made "
+            "by Excel from gene names (e.g. SEPT2 -> 2-Sep, MARCH1 -> 1-Mar); averaging would merge "
+            "different genes. Re-export the matrix with the ID column formatted as text (or take "
+            "the IDs from the original source)"
+        )
     if len(dup_genes):
         log.warning(
             "%s: %d gene ID(s) occur more than once and are averaged: %s",
@@ -116,6 +118,57 @@ def read_expression(
     matrix.index.name = "gene"
     matrix.columns.name = None
     return matrix
+
+
+# Names a header gives its ID column; such a header is not R style (R leaves that field out).
+ID_COLUMN_NAMES = frozenset({"gene", "genes", "gene_id", "geneid", "id", "ids", "name", "symbol",
+                             "locus_tag", "probe", "probe_id", "probeset", "sample", "samples", "feature",
+                             "gene_name", "gene_symbol", "orf", "locus", "target_id", "ensembl_id"})
+
+
+def _align_header(path: Path, header: list[str], body: pd.DataFrame, real_sep: str):
+    """Header fields and body columns that belong together, or InputError.
+
+    - every data row ends with the separator (an empty last field) while the header, which
+      names its ID column (`gene`, `id`, ...), does not: a trailing delimiter; the empty column
+      is dropped (NOT read as an R-style header, which would shift every sample label);
+    - a header with one field fewer than the rows is R style (no name for the ID column) only
+      when that is the only consistent reading: its first field is no ID-column name and the
+      last column is not empty everywhere; otherwise the file is refused as ambiguous.
+    """
+    ncols = body.shape[1]
+    last_empty = ncols > 1 and bool((body.iloc[:, -1].str.strip() == "").all())
+    if last_empty and len(header) == ncols and header[-1] == "":
+        header, body, ncols = header[:-1], body.iloc[:, :-1], ncols - 1  # header and rows end with it
+    elif len(header) == ncols + 1 and header[-1] == "":
+        header = header[:-1]
+    if len(header) == ncols - 1:
+        id_named = header[0].lower() in ID_COLUMN_NAMES
+        if last_empty and id_named:
+            log.warning("%s: every data row ends with a %s (trailing delimiter) and the header does "
+                        "not; the empty last column is ignored", path, _sep_label(real_sep))
+            return header, body.iloc[:, :-1]
+        if last_empty:
+            raise InputError(
+                f"{path}: every data row ends with an empty field and the header has one field "
+                f"fewer than the rows ({len(header)} vs {ncols}): either each row has a trailing "
+                "delimiter, or the header is R style and its last sample is all empty. Remove the "
+                "trailing delimiters, or name the ID column in the header (e.g. `gene`)"
+            )
+        if id_named:
+            raise InputError(
+                f"{path}: the header names its ID column {header[0]!r} but has {len(header)} fields "
+                f"while the rows have {ncols}: a sample name is missing from the header, or the rows "
+                "hold an extra value; fix the header line"
+            )
+        log.info("%s: header has one field fewer than the rows (R style); first column = row IDs", path)
+        header = [""] + header
+    elif len(header) != ncols:
+        raise InputError(
+            f"{path}: the header has {len(header)} fields but the rows have {ncols} "
+            f"({_sep_label(real_sep)}-separated); check `expression.sep`"
+        )
+    return header, body
 
 
 def _to_float(raw: np.ndarray, path: Path, row_ids, col_ids) -> np.ndarray:
@@ -134,6 +187,8 @@ def _to_float(raw: np.ndarray, path: Path, row_ids, col_ids) -> np.ndarray:
                 hint = " (a decimal comma? use a dot as decimal separator)"
             elif str(value).strip().lower().lstrip("+-") in ("inf", "infinity"):
                 hint = " (infinite values are not allowed)"
+            elif np.isinf(numbers[bad[0]]):
+                hint = " (it overflows to infinity: larger than 1.8e308)"
             raise InputError(
                 f"{path}: value {value!r} in row {row_ids[i]!r}, column {col_ids[j]!r} is not a "
                 f"number{hint}; {bad.size} such cell(s) in total. Expression values must be numbers; "
@@ -152,9 +207,11 @@ def raw_sample_names(path: str | Path, orientation: str = "genes_x_samples", sep
     real_sep = sniff_sep(path, sep)
     header, first = _read_header(path, real_sep)
     if orientation == "genes_x_samples":
-        if first is not None and len(header) == len(first) - 1:
-            return header
-        return header[1:]
+        if first is None:
+            return header[1:]
+        body = read_table(path, sep=real_sep, header=None, skiprows=1, dtype=str, keep_default_na=False,
+                          na_filter=False)
+        return _align_header(path, header, body, real_sep)[0][1:]
     ids = read_table(path, sep=real_sep, header=None, skiprows=1, usecols=[0], dtype=str, keep_default_na=False)
     return [s.strip() for s in ids[0]]
 
@@ -298,9 +355,37 @@ def apply_methods(matrix: pd.DataFrame, methods, source="expression") -> pd.Data
     for method in methods:
         if method not in TRANSFORMS:
             raise InputError(f"config: normalize method {method!r} is not one of {METHODS}")
-        matrix = TRANSFORMS[method](matrix, source)
+        largest = float(np.abs(matrix.to_numpy(dtype=float)).max(initial=0))
+        with np.errstate(over="ignore", invalid="ignore"):
+            matrix = TRANSFORMS[method](matrix, source)
+        values = matrix.to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            row, col = np.argwhere(~np.isfinite(values))[0]
+            raise InputError(
+                f"{source}: normalize method `{method}` overflows to infinity (or NaN) for gene "
+                f"{matrix.index[row]} in sample {matrix.columns[col]}: the values are too large "
+                f"(largest |value| before `{method}`: {largest:.3g}). "
+                "Check that the file holds expression values (not already exponentiated), or "
+                "scale them first (e.g. `normalize.methods: [log1p, zscore]` on counts)"
+            )
         log.info("applied %s", method)
     return matrix
+
+
+def check_sample_count(matrix: pd.DataFrame, min_samples: dict | None, source="expression") -> None:
+    """Refuse fewer samples than the selected methods need (`{method: minimum}`, see
+    grnflow.methods.MIN_SAMPLES, documented in config/README.md)."""
+    if not min_samples:
+        return
+    need = {m: n for m, n in min_samples.items() if matrix.shape[1] < n}
+    if need:
+        worst = max(need, key=need.get)
+        raise InputError(
+            f"{source}: only {matrix.shape[1]} sample(s) are left after the missing-value checks, "
+            f"but method(s) {', '.join(need)} need at least {need[worst]} (e.g. `{worst}` over so "
+            "few samples gives meaningless scores; minimums in config/README.md, methods). Add "
+            "samples, or remove those methods from `methods`"
+        )
 
 
 # --- stage -------------------------------------------------------------------------------
@@ -322,6 +407,7 @@ def normalize_expression(
     samples_sep: str = "auto",
     batch_column: str | None = None,
     batch_pattern: str | None = None,
+    min_samples: dict | None = None,
 ) -> pd.DataFrame:
     """Read, check, clean and normalize `expression`; write the genes x samples TSV (+ QC plot).
 
@@ -338,6 +424,7 @@ def normalize_expression(
             check_orientation(raw, network_genes(network), expression, orientation)
     labels = batch_labels(list(raw.columns), samples, batch_column, batch_pattern, samples_sep)
     clean = handle_missing(raw, max_nan_fraction, impute, source=str(expression))
+    check_sample_count(clean, min_samples, str(expression))
     result = apply_by_batch(clean, list(methods), labels, apply_methods, source=str(expression))
     write_matrix(result, out_tsv)
     log.info("wrote %s: %d genes x %d samples", out_tsv, result.shape[0], result.shape[1])

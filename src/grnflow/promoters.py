@@ -32,7 +32,8 @@ from grnflow.annotation import (
     read_annotation,
 )
 from grnflow.errors import InputError
-from grnflow.io import atomic_path, write_tsv
+from grnflow.idmatch import check_loss, likely_cause, write_id_matching
+from grnflow.io import atomic_path, decode_text, write_tsv
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,17 @@ def _is_bgzf(path: Path) -> bool:
     return len(head) >= 14 and head[:2] == b"\x1f\x8b" and head[3] & 4 and head[12:14] == b"BC"
 
 
+def _needs_transcoding(path: Path, magic: bytes) -> bool:
+    """Whether the FASTA's first MiB has a byte-order mark, UTF-16 or a carriage return."""
+    try:
+        opener = gzip.open if magic == b"\x1f\x8b" else open
+        with opener(path, "rb") as fh:
+            head = fh.read(1 << 20)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{path}: cannot decompress the genome FASTA ({exc})") from exc
+    return head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or b"\r" in head or b"\x00" in head
+
+
 def open_genome(path: str | Path, workdir: str | Path) -> pyfaidx.Fasta:
     """Open a FASTA (plain, bgzip or gzip) with pyfaidx; index files go to `workdir`."""
     path = Path(path)
@@ -108,7 +120,14 @@ def open_genome(path: str | Path, workdir: str | Path) -> pyfaidx.Fasta:
     with open(path, "rb") as fh:
         magic = fh.read(2)
     source = path
-    if magic == b"\x1f\x8b" and not _is_bgzf(path):
+    if _needs_transcoding(path, magic):
+        # A BOM, UTF-16 (Excel "Unicode text") or CRLF line ends: pyfaidx reads plain LF ASCII.
+        source = workdir / "genome.fa"
+        text = decode_text(path).replace("\r\n", "\n").replace("\r", "\n")
+        source.write_text(text)
+        log.info("%s: re-encoded as plain UTF-8 with LF line ends for indexing", path)
+        magic = b""
+    elif magic == b"\x1f\x8b" and not _is_bgzf(path):
         source = workdir / "genome.fa"
         try:
             with gzip.open(path, "rb") as src, open(source, "wb") as dst:
@@ -135,17 +154,23 @@ def extract_promoters(
     downstream: int = 0,
     id_attributes: Sequence[str] = DEFAULT_ID_ATTRIBUTES,
     feature_types: Sequence[str] = DEFAULT_FEATURE_TYPES,
+    out_id_matching: str | Path | None = None,
+    max_loss: float = 0.5,
 ) -> pd.DataFrame:
     """Write one FASTA record (ID = gene ID) per expression gene with a promoter window.
 
     Genes without one, and genes whose window was clipped at a contig end (still written),
     go to `out_missing` (`gene reason`). Without genome/annotation every gene is listed as
-    `no genome configured` and the FASTA is empty. Returns the missing table.
+    `no genome configured` and the FASTA is empty. Returns the missing table. Losing more
+    than `max_loss` of the genes (not annotated) or promoters (contig not in the FASTA) stops
+    the run (grnflow.idmatch; records in `out_id_matching`).
     """
     genes = expression_genes(expression)
     if not genome or not annotation:
         log.info("no genome/annotation configured: empty promoter FASTA, %d genes listed", len(genes))
         missing = pd.DataFrame({"gene": genes, "reason": NO_GENOME}, columns=MISSING_COLUMNS)
+        if out_id_matching:
+            write_id_matching([], out_id_matching)
         _write(out_fasta, out_missing, [], [], missing)
         return missing
     genome = Path(genome if isinstance(genome, (str, Path)) else genome[0])
@@ -160,14 +185,22 @@ def extract_promoters(
         lengths = {name: len(fasta[name]) for name in fasta.keys()}
         windows = promoter_windows(index.features, lengths, upstream, downstream)
         usable = windows["reason"].isna() | (windows["reason"] == CLIPPED)
+        absent = windows.loc[windows["reason"] == NO_CONTIG, "seqid"]
         if not usable.any():
             contigs = list(pd.unique(windows["seqid"]))[:5]
             raise InputError(
                 f"{genome}: no expression gene got a promoter: the annotation's contigs "
                 f"({', '.join(contigs)}) are not in the FASTA (its contigs: "
-                f"{', '.join(list(lengths)[:5])}); use a genome FASTA and annotation of the same "
-                "assembly (sequence names must match the annotation's first column)"
+                f"{', '.join(list(lengths)[:5])}; {likely_cause(absent, lengths)}); use a genome "
+                "FASTA and annotation of the same assembly (sequence names must match the "
+                "annotation's first column)"
             )
+        records: list[dict] = []
+        reference = table[index.attribute].dropna() if index.attribute in table else []
+        check_loss(records, "promoters", "genes", annotation, expression, len(genes), index.missing,
+                   reference, max_loss, fix="check `annotation.id_attributes`")
+        check_loss(records, "promoters", "promoters", annotation, genome, len(genes), absent, lengths,
+                   max_loss, dropped=len(absent), fix="the annotation's first column must name the FASTA's sequences")
         ids, seqs = _slice(fasta, windows[usable])
     reasons = windows.loc[windows["reason"].notna(), "reason"]
     missing = pd.concat(
@@ -184,6 +217,8 @@ def extract_promoters(
     for reason, count in counts.items():
         log.info("  %s: %d gene(s), e.g. %s", reason, count,
                  ", ".join(missing.loc[missing["reason"] == reason, "gene"].head(3)))
+    if out_id_matching:
+        write_id_matching(records, out_id_matching)
     _write(out_fasta, out_missing, ids, seqs, missing.reset_index(drop=True))
     return missing.reset_index(drop=True)
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import platform
 import sys
 from importlib import metadata
 from pathlib import Path
 
+from grnflow.errors import InputError
 from grnflow.io import write_text
+from grnflow.logging import INPUT_RECORD
+
+log = logging.getLogger(__name__)
 
 PACKAGES = (
     "grnflow",
@@ -59,13 +64,51 @@ def job_devices(metric_files) -> dict[str, str]:
     return dict(sorted(devices.items()))
 
 
-def build_record(config: dict, inputs: dict[str, dict[str, str]], metric_files) -> dict:
-    """Provenance: config, seeds, input sha256s per dataset, package versions, devices."""
+def logged_checksums(job_logs) -> dict[str, dict[str, list[str]]]:
+    """`{input path: {sha256: [job logs]}}` from the `input sha256 <hex> <path>` lines that
+    grnflow.logging.log_to writes when a job starts (missing logs are skipped)."""
+    seen: dict[str, dict[str, list[str]]] = {}
+    for log_path in job_logs:
+        if not Path(log_path).is_file():
+            continue
+        for line in Path(log_path).read_text(errors="replace").splitlines():
+            at = line.find(INPUT_RECORD)
+            if at >= 0:
+                digest, _, path = line[at + len(INPUT_RECORD):].partition(" ")
+                seen.setdefault(path, {}).setdefault(digest, []).append(str(log_path))
+    return seen
+
+
+def input_entry(path, logged: dict[str, dict[str, list[str]]]) -> dict:
+    """Path and sha256 of one input: the checksum the jobs read (from their logs) when they
+    recorded one, the file's current one otherwise; InputError when jobs read different
+    versions; `sha256_now` when the file changed after the jobs read it."""
+    now = sha256_file(path)
+    read = logged.get(str(path), {})
+    if len(read) > 1:
+        versions = "; ".join(f"{', '.join(logs)}: {digest[:12]}..." for digest, logs in read.items())
+        raise InputError(
+            f"{path}: the jobs of this run read different versions of this input ({versions}); it "
+            "changed while the workflow ran. Rerun the jobs that read it (`--forcerun` the rules "
+            "named by those logs) once the file is final"
+        )
+    entry = {"path": str(path), "sha256": next(iter(read), now)}
+    if entry["sha256"] != now:
+        entry["sha256_now"] = now
+        log.warning("%s changed after the jobs read it: provenance records the read version %s "
+                    "(now %s); rerun to use the new one", path, entry["sha256"][:12], now[:12])
+    return entry
+
+
+def build_record(config: dict, inputs: dict[str, dict[str, str]], metric_files, job_logs=()) -> dict:
+    """Provenance: config, seeds, input sha256s per dataset (as the jobs read them, see
+    `input_entry`), package versions, devices."""
+    logged = logged_checksums(job_logs)
     return {
         "config": config,
         "seeds": config.get("seeds"),
         "inputs": {
-            ds: {key: {"path": str(p), "sha256": sha256_file(p)} for key, p in sorted(files.items())}
+            ds: {key: input_entry(p, logged) for key, p in sorted(files.items())}
             for ds, files in sorted(inputs.items())
         },
         "packages": package_versions(),
@@ -75,8 +118,8 @@ def build_record(config: dict, inputs: dict[str, dict[str, str]], metric_files) 
     }
 
 
-def write_provenance(path: str | Path, config: dict, inputs: dict, metric_files) -> dict:
+def write_provenance(path: str | Path, config: dict, inputs: dict, metric_files, job_logs=()) -> dict:
     """Write the provenance JSON atomically; return it."""
-    record = build_record(config, inputs, metric_files)
+    record = build_record(config, inputs, metric_files, job_logs)
     write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n", path)
     return record

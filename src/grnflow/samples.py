@@ -60,6 +60,24 @@ def read_sheet(path: str | Path, sep: str = "auto") -> pd.DataFrame:
     return sheet
 
 
+def _check_controls(sheet, sample: str, gene: str, chosen: list[str], knockout_of: pd.Series) -> None:
+    """A knockout's controls must not be itself or another knockout of the same gene (every
+    fold change would be ~0 and knockout metrics meaningless)."""
+    if sample in chosen:
+        raise InputError(
+            f"{sheet}: row of sample {sample} (knockout {gene}), column `controls`: the sample is "
+            "listed as its own control, which makes every fold change 0; list wild-type samples "
+            "instead (or leave `controls` empty to use the wild types of its `group`)"
+        )
+    same = [c for c in chosen if knockout_of[c] == gene]
+    if same:
+        raise InputError(
+            f"{sheet}: row of sample {sample} (knockout {gene}), column `controls`: {_names(same)} "
+            f"{'is' if len(same) == 1 else 'are'} also a knockout of {gene}, so the knockout "
+            "effect cancels out; list wild-type samples instead"
+        )
+
+
 def build_samples(
     expression: str | Path,
     out: str | Path,
@@ -132,6 +150,7 @@ def build_samples(
                     f"{_names(missing)}"
                 )
             chosen = [c for c in explicit if c in present]
+            _check_controls(sheet, s, row["knockout"], chosen, knockout_of)
             mutants = [c for c in chosen if knockout_of[c] != ""]
             if mutants:
                 log.warning("%s: controls of %s include knockout sample(s) %s", sheet, s, _names(mutants))

@@ -14,11 +14,19 @@ from grnflow.config import check_config, dataset_names, export_pythonpath, sourc
 from grnflow.errors import InputError
 from grnflow.lists import check_list_layout, list_column
 from grnflow.anndata_io import check_h5ad_choice, is_h5ad
+from grnflow.methods import min_samples
+from grnflow.signals import forward_stop_signals
 
 export_pythonpath(GRNFLOW_ROOT / "src")
 
 # Semantic checks the JSON schema cannot express (e.g. a dataset needs an expression input).
 check_config(config)
+
+
+onstart:
+    # SIGTERM/SIGINT stop the running jobs promptly (Snakemake alone waits for them).
+    forward_stop_signals(log=print)
+
 
 DATASETS = dataset_names(config)
 SPLITS = config["splits"]

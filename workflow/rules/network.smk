@@ -16,6 +16,7 @@ rule network:
         network="results/{dataset}/data/network.tsv",
         tfs="results/{dataset}/data/tfs.txt",
         dropped="results/{dataset}/data/network.dropped.tsv",
+        id_matching="results/{dataset}/data/id_matching.network.tsv",
     log:
         "logs/{dataset}/network.log",
     benchmark:
@@ -31,5 +32,9 @@ rule network:
         tfs_column=lambda wc: list_column(
             dataset_cfg(wc.dataset).get("inputs", {}).get("tfs")
         ),
+        max_loss=lambda wc: dataset_cfg(wc.dataset)["id_matching"]["max_loss"],
+        # Enough non-edges must be left for the negatives of the pairs stage.
+        negative_ratio=lambda wc: dataset_cfg(wc.dataset)["pairs"]["negative_ratio"],
+        tf_only=lambda wc: dataset_cfg(wc.dataset)["pairs"]["tf_only"],
     script:
         "../scripts/network.py"

@@ -31,5 +31,7 @@ rule normalize:
         expression=lambda wc: dataset_cfg(wc.dataset)["expression"],
         normalize=lambda wc: dataset_cfg(wc.dataset)["normalize"],
         samples_sep=lambda wc: dataset_cfg(wc.dataset)["samples"]["sep"],
+        # Fewest samples the selected methods need (grnflow.methods.MIN_SAMPLES).
+        min_samples=min_samples(METHODS),
     script:
         "../scripts/normalize.py"

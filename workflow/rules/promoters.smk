@@ -9,6 +9,7 @@ rule promoters:
     output:
         fasta="results/{dataset}/data/promoters.fa",
         missing="results/{dataset}/data/promoters.missing.tsv",
+        id_matching="results/{dataset}/data/id_matching.promoters.tsv",
     log:
         "logs/{dataset}/promoters.log",
     benchmark:
@@ -20,5 +21,6 @@ rule promoters:
     params:
         window=lambda wc: dataset_cfg(wc.dataset)["promoter"],
         annotation=lambda wc: dataset_cfg(wc.dataset)["annotation"],
+        max_loss=lambda wc: dataset_cfg(wc.dataset)["id_matching"]["max_loss"],
     script:
         "../scripts/promoters.py"

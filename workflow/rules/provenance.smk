@@ -16,5 +16,11 @@ rule provenance:
     params:
         config=config,
         inputs=provenance_inputs(),
+        # Not inputs (no rule makes logs): the jobs that read the inputs log their sha256.
+        job_logs=[
+            f"logs/{ds}/{stage}.log"
+            for ds in DATASETS
+            for stage in ("normalize", "network", "samples", "promoters", "features")
+        ],
     script:
         "../scripts/provenance.py"

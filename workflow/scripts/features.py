@@ -3,7 +3,7 @@
 from grnflow.features import gene_features
 from grnflow.logging import log_to
 
-with log_to(snakemake.log[0]):
+with log_to(snakemake.log[0], inputs=snakemake.input):
     table = snakemake.params.table
     gene_features(
         expression=snakemake.input.expression,

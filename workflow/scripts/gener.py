@@ -5,10 +5,11 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ banner out of the log
 
 from grnflow.gener import run_gener  # noqa: E402
+from grnflow.locks import checkpoint_lock  # noqa: E402
 from grnflow.logging import log_to  # noqa: E402
 from grnflow.settings import GenerSettings, from_config  # noqa: E402
 
-with log_to(snakemake.log[0]):
+with log_to(snakemake.log[0]), checkpoint_lock(snakemake.params.checkpoint_dir):
     run_gener(
         expression=snakemake.input.expression,
         pairs=snakemake.input.pairs,

@@ -1,10 +1,11 @@
 """Adapter: rule `mtlgrn` -> grnflow.mtlgrn.run_mtlgrn."""
 
+from grnflow.locks import checkpoint_lock
 from grnflow.logging import log_to
 from grnflow.mtlgrn import run_mtlgrn
 from grnflow.settings import MtlgrnSettings, from_config
 
-with log_to(snakemake.log[0]):
+with log_to(snakemake.log[0]), checkpoint_lock(snakemake.params.checkpoints):
     run_mtlgrn(
         features=snakemake.input.features,
         expression=snakemake.input.expression,

@@ -3,7 +3,7 @@
 from grnflow.logging import log_to
 from grnflow.normalize import normalize_expression
 
-with log_to(snakemake.log[0]):
+with log_to(snakemake.log[0], inputs=snakemake.input):
     normalize_expression(
         expression=snakemake.input.expression,
         out_tsv=snakemake.output.expression,
@@ -15,5 +15,6 @@ with log_to(snakemake.log[0]):
         gene_column=snakemake.params.expression["gene_column"],
         samples=snakemake.input.samples or None,
         samples_sep=snakemake.params.samples_sep,
+        min_samples=snakemake.params.min_samples,
         **snakemake.params.normalize,
     )

@@ -7,4 +7,5 @@ with log_to(snakemake.log[0]):
         config=snakemake.params.config,
         inputs=snakemake.params.inputs,
         metric_files=snakemake.input.metrics,
+        job_logs=snakemake.params.job_logs,
     )

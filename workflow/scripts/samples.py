@@ -3,7 +3,7 @@
 from grnflow.logging import log_to
 from grnflow.samples import build_samples
 
-with log_to(snakemake.log[0]):
+with log_to(snakemake.log[0], inputs=snakemake.input):
     build_samples(
         expression=snakemake.input.expression,
         out=snakemake.output[0],
