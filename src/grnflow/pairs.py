@@ -1,27 +1,26 @@
-"""Labelled gene pairs for training and evaluation, split in one of three regimes.
+"""Labelled gene pairs for training and evaluation, split in one of the split regimes.
 
 Output columns (docs/ARCHITECTURE.md): `gene_a gene_b label direction fold pair_class`.
 
 - Positives: every reference edge regulator -> target, as gene_a = regulator, gene_b = target,
-  label 1, direction 1 (the orientation is never flipped: the table says what the reference
-  says; a direction-aware consumer may swap a/b itself and use class 2).
-- Negatives: sampled non-edges, label 0; `round(negative_ratio x positives)` per fold. gene_a is
-  a TF or network regulator when `tf_only`. A negative is never a reference edge; with
-  `directed: false` it is not one in the reverse orientation either, and an unordered pair
-  occurs once in the whole table. With `directed: true` the reverse of an edge (b -> a for an
-  edge a -> b) may be drawn as a negative: direction 2. Other negatives: direction 0.
-  `uniform` draws gene_a and gene_b uniformly from the fold's pools; `degree_matched` draws
-  gene_a with probability proportional to its out-degree and gene_b proportional to its
-  in-degree among the fold's positives, so a gene's share among negatives matches its share
-  among positives and node degree alone no longer separates the classes (the hub shortcut).
-- Splits: `random` (pairs at random; the two orientations of a gene pair stay in one fold),
-  `tf_holdout` (gene_a candidates partitioned: a val/test pair's gene_a is never gene_a of a
-  training pair), `gene_disjoint` (all genes partitioned; a val/test pair has both genes in its
-  own partition; edges across partitions are dropped, and partition sizes are proportional to
-  the square root of the fold fractions so that the kept edges follow the fractions).
-  Partitions are the best of several random draws (closest positive fractions to the config).
-  Each fold's negatives are drawn inside that fold's genes, so the invariants hold for them too.
-- pair_class: train pairs 2; val/test pairs: how many of the two genes occur in any train pair.
+  label 1, direction 1 (the orientation is never flipped).
+- Candidate pairs: a candidate regulator (`candidate_regulators`: `network` = regulators with a
+  reference edge, `tfs` = also every TF; `tf_only: false`: any gene) with any other gene, no
+  reference edge; with `directed: false` not the reverse of one either and each unordered pair
+  once in the table; with `directed: true` the reverse of an edge is a candidate (direction 2;
+  other negatives direction 0).
+- A gene pair is one unit: both orientations are in one fold (`pairs_splits.unit_folds`: a
+  mutual pair spanning folds keeps its most held-out fold, the other orientation is left out).
+- Negatives: val/test hold ALL their candidates (`eval_negatives: all`, the true density) or
+  `round(eval_negative_ratio x positives)` of them (`ratio`); train holds
+  `round(negative_ratio x positives)` sampled ones. Sampling is `uniform` or `degree_matched`
+  (gene_a proportional to its out-degree, gene_b to its in-degree among the fold's positives,
+  so node degree alone no longer separates the classes: the hub shortcut).
+- Splits (`pairs_splits.REGIMES`, one function each): `random`, `tf_holdout`, `gene_disjoint`;
+  a user split declared in the config is a held-out regulator list (regime `regulators`) or a
+  complete pair table (`grnflow.pairs_user`).
+- pair_class: train pairs 2; val/test pairs: how many of the two genes are a gene of a
+  training positive.
 
 Reproducible: numpy `default_rng([seed, crc32(split)])`; the table is sorted by fold (train,
 val, test), label (positives first), then gene order of the expression matrix.
@@ -40,8 +39,8 @@ import pandas as pd
 from grnflow.errors import InputError
 from grnflow.io import atomic_path, read_gene_list, read_table
 from grnflow.names import FOLDS, PAIR_COLUMNS, SPLITS
-from grnflow.pairs_sampling import KeySet, sample_negatives, unique_keys
-from grnflow.pairs_splits import REGIMES, SplitContext
+from grnflow.pairs_sampling import KeySet, fold_candidates, sample_from, sample_negatives, unique_keys
+from grnflow.pairs_splits import REGIMES, SplitContext, unit_folds
 from grnflow.promoters import expression_genes
 
 log = logging.getLogger(__name__)
@@ -53,6 +52,11 @@ log = logging.getLogger(__name__)
 def split_rng(seed: int, split: str) -> np.random.Generator:
     """The generator of one (split, seed) job: independent across splits, stable across runs."""
     return np.random.default_rng([int(seed), zlib.crc32(split.encode())])
+
+
+EVAL_NEGATIVES = ("all", "ratio")
+CANDIDATE_REGULATORS = ("network", "tfs")
+CANDIDATE_LIMIT = 20_000_000  # candidate pairs enumerated at most (else negatives are sampled)
 
 
 def pair_codes(
@@ -68,21 +72,79 @@ def pair_codes(
     directed: bool = False,
     val_fraction: float = 0.1,
     test_fraction: float = 0.2,
-) -> pd.DataFrame:
+    eval_negatives: str = "all",
+    eval_negative_ratio: float = 1.0,
+    candidate_regulators: str = "network",
+    spec: dict | None = None,
+) -> dict:
     """The pair table of one split regime and seed as integer arrays, in output order.
 
     Returns {names, gene_a, gene_b, label, direction, fold, pair_class}: gene_a/gene_b index
-    `names` (the genes), fold indexes FOLDS. See `make_pairs` for the table.
+    `names` (the genes), fold indexes FOLDS. See the module docstring for the rules.
+    The keyword defaults mirror the schema's for direct (test) calls; the workflow passes
+    every setting from the validated config.
     """
-    if split not in REGIMES:
+    regime = (spec or {}).get("regime", split)
+    if regime not in REGIMES:
         raise ValueError(f"unknown split {split!r}; one of {', '.join(REGIMES)}")
-    if negatives not in ("uniform", "degree_matched"):
-        raise ValueError(f"unknown negatives {negatives!r}")
+    if negatives not in ("uniform", "degree_matched") or eval_negatives not in EVAL_NEGATIVES:
+        raise ValueError(f"unknown negatives {negatives!r} / eval_negatives {eval_negatives!r}")
+    if candidate_regulators not in CANDIDATE_REGULATORS:
+        raise ValueError(f"unknown candidate_regulators {candidate_regulators!r}")
     fractions = np.array([1.0 - val_fraction - test_fraction, val_fraction, test_fraction])
     if fractions[0] <= 0:
         raise InputError(f"pairs: val_fraction + test_fraction ({val_fraction} + {test_fraction}) must be < 1")
     rng = split_rng(seed, split)
     gene_index = pd.Index(genes)
+    n_genes = len(gene_index)
+    reg, tgt = _edge_codes(gene_index, regulators, targets)
+    tf = gene_index.get_indexer(list(tfs))
+    tf = tf[tf >= 0].astype(np.int64)
+    edges = KeySet(n_genes)
+    edges.add(reg, tgt)
+    if not tf_only:
+        pool_a = np.arange(n_genes, dtype=np.int64)
+    elif candidate_regulators == "tfs":
+        pool_a = unique_keys(np.concatenate([tf, reg]))
+    else:
+        pool_a = unique_keys(reg)
+
+    # Fold of every positive (-1: left out) and gene pools of every fold, from the regime;
+    # then a gene pair is one unit (a mutual pair never spans two folds).
+    ctx = SplitContext(rng=rng, reg=reg, tgt=tgt, n_genes=n_genes, pool_a=pool_a, fractions=fractions,
+                       spec=spec or {}, genes=gene_index)
+    assignment = REGIMES[regime](ctx)
+    pos_fold = unit_folds(assignment.pos_fold, reg, tgt, n_genes)
+    n_pos = np.bincount(pos_fold[pos_fold >= 0], minlength=3)
+    if n_pos[0] == 0 or n_pos[2] == 0:
+        raise InputError(
+            f"pairs: split {split} leaves the {'train' if n_pos[0] == 0 else 'test'} fold without "
+            f"positive pairs (positives per fold train/val/test: {n_pos.tolist()}); the reference "
+            "network is too small for this split: use more edges or other val/test fractions"
+        )
+    if n_pos[1] == 0 and val_fraction > 0:
+        log.warning("split %s: the val fold has no positive pair", split)
+
+    ratios = [negative_ratio] + [None if eval_negatives == "all" else eval_negative_ratio] * 2
+    weights = [_degree_weights(reg, tgt, pos_fold, f, n_genes) if negatives == "degree_matched" else (None, None)
+               for f in range(3)]
+    if pool_a.size * n_genes <= CANDIDATE_LIMIT:
+        neg_a, neg_b, neg_fold = _enumerated_negatives(rng, assignment, pool_a, n_genes, edges, reg, tgt,
+                                                       pos_fold, n_pos, directed, ratios, weights)
+    elif eval_negatives == "all":
+        raise InputError(
+            f"pairs: {pool_a.size} candidate regulators x {n_genes} genes is too many candidate pairs "
+            f"to evaluate on all of them (limit {CANDIDATE_LIMIT}); set pairs.eval_negatives: ratio "
+            "or pairs.tf_only: true"
+        )
+    else:
+        neg_a, neg_b, neg_fold = _sampled_negatives(rng, assignment.pools, n_genes, edges, reg, tgt, pos_fold,
+                                                    n_pos, directed, ratios, weights, split)
+    return _assemble(gene_index, reg, tgt, pos_fold, neg_a, neg_b, neg_fold, edges, split, seed)
+
+
+def _edge_codes(gene_index: pd.Index, regulators, targets) -> tuple[np.ndarray, np.ndarray]:
+    """Regulator and target indices of the distinct, non-self-loop reference edges."""
     n_genes = len(gene_index)
     reg = gene_index.get_indexer(list(regulators)).astype(np.int64)
     tgt = gene_index.get_indexer(list(targets)).astype(np.int64)
@@ -95,64 +157,84 @@ def pair_codes(
     usable = first & (reg != tgt)
     if not usable.all():
         log.warning("%d duplicate or self-loop edge(s) ignored", int((~usable).sum()))
-        reg, tgt = reg[usable], tgt[usable]
-    tf = gene_index.get_indexer(list(tfs))
-    tf = tf[tf >= 0].astype(np.int64)
-    edges = KeySet(n_genes)
-    edges.add(reg, tgt)
-    forbidden = KeySet(n_genes)  # reference edges, both orientations unless directed
-    forbidden.add(reg, tgt, both=not directed)
-    pool_a = unique_keys(np.concatenate([tf, reg])) if tf_only else np.arange(n_genes, dtype=np.int64)
+    return reg[usable], tgt[usable]
 
-    # Fold of every positive (-1: left out) and gene pools of every fold, from the regime.
-    ctx = SplitContext(rng=rng, reg=reg, tgt=tgt, n_genes=n_genes, pool_a=pool_a, fractions=fractions)
-    assignment = REGIMES[split](ctx)
-    pos_fold, pools = assignment.pos_fold, assignment.pools
 
-    n_pos = np.bincount(pos_fold[pos_fold >= 0], minlength=3)
-    if n_pos[0] == 0 or n_pos[2] == 0:
-        raise InputError(
-            f"pairs: split {split} leaves the {'train' if n_pos[0] == 0 else 'test'} fold without "
-            f"positive pairs (positives per fold train/val/test: {n_pos.tolist()}); the reference "
-            "network is too small for this split: use more edges or other val/test fractions"
-        )
-    if n_pos[1] == 0 and val_fraction > 0:
-        log.warning("split %s: the val fold has no positive pair", split)
+def _degree_weights(reg, tgt, pos_fold, f, n_genes):
+    """Out-degree (gene_a) and in-degree (gene_b) weights per gene among fold f's positives."""
+    in_fold = pos_fold == f
+    return (np.bincount(reg[in_fold], minlength=n_genes).astype(float),
+            np.bincount(tgt[in_fold], minlength=n_genes).astype(float))
 
-    # Negatives, fold by fold, inside the fold's pools.
+
+def _enumerated_negatives(rng, assignment, pool_a, n_genes, edges, reg, tgt, pos_fold, n_pos, directed,
+                          ratios, weights):
+    """Negatives per fold from the enumerated candidates: all of them (ratio None) or a sample."""
+    kept = pos_fold >= 0
+    pos_keys = reg[kept] * n_genes + tgt[kept]
+    order = np.argsort(pos_keys)
+    cand_a, cand_b, cand_fold = fold_candidates(assignment, pool_a, n_genes, edges, pos_keys[order],
+                                                pos_fold[kept][order], directed)
     neg_a, neg_b, neg_fold = [], [], []
     for f in range(3):
-        quota = int(round(negative_ratio * n_pos[f]))
-        # No pair may have its reverse in another fold (edges included), and no pair repeats.
+        a, b = cand_a[cand_fold == f], cand_b[cand_fold == f]
+        if ratios[f] is not None:
+            quota = int(round(ratios[f] * n_pos[f]))
+            a, b = sample_from(rng, a, b, assignment.pools[f], quota, n_genes, directed, *weights[f])
+            if a.size < quota:
+                log.warning("fold %s: only %d negatives available of %d wanted (ratio %.3g)",
+                            FOLDS[f], a.size, quota, ratios[f])
+        neg_a.append(a)
+        neg_b.append(b)
+        neg_fold.append(np.full(a.size, f, dtype=np.int64))
+    return neg_a, neg_b, neg_fold
+
+
+def _sampled_negatives(rng, pools, n_genes, edges, reg, tgt, pos_fold, n_pos, directed, ratios, weights, split):
+    """Negatives per fold by rejection sampling inside the fold's pools (too many candidates
+    to enumerate); no pair repeats and none has its reverse in another fold."""
+    forbidden = KeySet(n_genes)  # reference edges, both orientations unless directed
+    forbidden.add(reg, tgt, both=not directed)
+    neg_a, neg_b, neg_fold = [], [], []
+    for f in range(3):
+        quota = int(round(ratios[f] * n_pos[f]))
         fold_forbidden = forbidden.copy()
         other = pos_fold != f
         fold_forbidden.add(tgt[other], reg[other])
         for g in range(f):
             fold_forbidden.add(neg_b[g], neg_a[g])
             fold_forbidden.add(neg_a[g], neg_b[g])
-        weights = (None, None)
-        if negatives == "degree_matched":
-            in_fold = pos_fold == f
-            out_deg = np.bincount(reg[in_fold], minlength=n_genes).astype(float)
-            in_deg = np.bincount(tgt[in_fold], minlength=n_genes).astype(float)
-            weights = (out_deg[pools[f][0]], in_deg[pools[f][1]])
-        a, b = sample_negatives(rng, pools[f][0], pools[f][1], quota, fold_forbidden, directed, *weights)
+        w = (None, None) if weights[f][0] is None else (weights[f][0][pools[f][0]], weights[f][1][pools[f][1]])
+        a, b = sample_negatives(rng, pools[f][0], pools[f][1], quota, fold_forbidden, directed, *w)
         if a.size < quota:
             log.warning("split %s, fold %s: only %d negatives available of %d wanted (ratio %.3g)",
-                        split, FOLDS[f], a.size, quota, negative_ratio)
+                        split, FOLDS[f], a.size, quota, ratios[f])
         neg_a.append(a)
         neg_b.append(b)
         neg_fold.append(np.full(a.size, f, dtype=np.int64))
+    return neg_a, neg_b, neg_fold
 
+
+def _assemble(gene_index, reg, tgt, pos_fold, neg_a, neg_b, neg_fold, edges, split, seed) -> dict:
+    """Positives and negatives in output order, with direction and pair_class."""
+    n_genes = len(gene_index)
     keep = pos_fold >= 0
     a = np.concatenate([reg[keep], *neg_a])
     b = np.concatenate([tgt[keep], *neg_b])
     fold = np.concatenate([pos_fold[keep], *neg_fold])
     label = np.concatenate([np.ones(keep.sum(), np.int64), np.zeros(a.size - keep.sum(), np.int64)])
+    return _coded(gene_index, a, b, label, fold, edges, split, seed)
+
+
+def _coded(gene_index, a, b, label, fold, edges, split, seed) -> dict:
+    """The code arrays of a pair table: direction from the edges, pair_class from the training
+    positives (a gene is seen when it is one of a training positive's two genes), sorted."""
+    n_genes = len(gene_index)
     direction = np.where(label == 1, 1, np.where(edges.contains(b, a), 2, 0))
+    train_pos = (fold == 0) & (label == 1)
     in_train = np.zeros(n_genes, dtype=np.int64)
-    in_train[a[fold == 0]] = 1
-    in_train[b[fold == 0]] = 1
+    in_train[a[train_pos]] = 1
+    in_train[b[train_pos]] = 1
     pair_class = np.where(fold == 0, 2, in_train[a] + in_train[b])
     order = np.argsort(((fold * 2 + (1 - label)) * n_genes + a) * n_genes + b)
     _log_summary(fold, label, pair_class, split, seed)

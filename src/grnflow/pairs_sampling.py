@@ -165,3 +165,56 @@ def _sample_enumerate(rng, pool_a, pool_b, n, forbidden, directed, weight_a, wei
     a, b = a[keep][:n], b[keep][:n]
     forbidden.add(a, b, both=not directed)
     return a, b
+
+
+def fold_candidates(assignment, pool_a, n_genes, edges: KeySet, pos_keys, pos_folds, directed):
+    """Every negative candidate pair (a in pool_a, b any other gene) with the fold of its unit.
+
+    A candidate is a non-edge (with `directed: false` not an edge in either orientation). Its
+    unordered pair is one unit: the unit's fold is the most held-out fold of its orientations
+    (`assignment.fold_of`), or, for the reverse of an edge (directed only), the edge's fold;
+    an orientation is a candidate only when the regime's pools allow it in that fold. With
+    `directed: false` a unit is listed once (the first orientation in gene order).
+    Returns (a, b, fold) sorted by (a, b).
+    """
+    a = np.repeat(pool_a.astype(np.int64), n_genes)
+    b = np.tile(np.arange(n_genes, dtype=np.int64), pool_a.size)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    fwd_edge, rev_edge = edges.contains(a, b), edges.contains(b, a)
+    keep = ~fwd_edge if directed else ~(fwd_edge | rev_edge)
+    a, b, rev_edge = a[keep], b[keep], rev_edge[keep]
+    is_reg = np.zeros(n_genes, bool)
+    is_reg[pool_a] = True
+    rev = np.where(is_reg[b], assignment.fold_of(b, a, n_genes), -1)
+    unit = np.maximum(assignment.fold_of(a, b, n_genes), rev)
+    if directed and rev_edge.any():
+        idx = np.minimum(np.searchsorted(pos_keys, b[rev_edge] * n_genes + a[rev_edge]), pos_keys.size - 1)
+        found = pos_keys[idx] == b[rev_edge] * n_genes + a[rev_edge]
+        unit[rev_edge] = np.where(found, pos_folds[idx], -1)
+    member_a = np.zeros((3, n_genes), bool)
+    member_b = np.zeros((3, n_genes), bool)
+    for f, (pa, pb) in enumerate(assignment.pools):
+        member_a[f, pa], member_b[f, pb] = True, True
+    f = np.maximum(unit, 0)
+    keep = (unit >= 0) & member_a[f, a] & member_b[f, b]
+    if not directed:
+        keep = first_of_equal(a, b, keep, n_genes, directed=False)
+    return a[keep], b[keep], unit[keep]
+
+
+def sample_from(rng, cand_a, cand_b, pools, n, n_genes, directed, weight_a=None, weight_b=None):
+    """`n` of the candidate pairs (cand_a, cand_b), drawn by `sample_negatives` inside `pools`
+    (gene_a, gene_b) with every other pair of the pools forbidden: the same sampler (and
+    degree matching) as without enumeration, restricted to one fold's candidates."""
+    pool_a, pool_b = pools
+    allowed = KeySet(n_genes)
+    allowed.add(cand_a, cand_b)
+    a = np.repeat(pool_a.astype(np.int64), pool_b.size)
+    b = np.tile(pool_b.astype(np.int64), pool_a.size)
+    forbidden = KeySet(n_genes)
+    out = ~allowed.contains(a, b)
+    forbidden.add(a[out], b[out])
+    if weight_a is not None:
+        weight_a, weight_b = weight_a[pool_a], weight_b[pool_b]
+    return sample_negatives(rng, pool_a, pool_b, n, forbidden, directed, weight_a, weight_b)

@@ -2,8 +2,10 @@
 
 A regime receives the `SplitContext` (the reference edges as gene indices, the candidate
 regulators, the fold fractions, its generator) and returns an `Assignment`: the fold of every
-positive (-1: left out of the table) and, per fold, the gene pools its negatives are drawn
-from. `REGIMES` maps a regime's name to its function, so a new regime is one new function.
+positive (-1: left out of the table), per fold the gene pools its negatives come from, and the
+fold of any candidate pair (`Assignment.fold_of`: by default the fold whose pools hold both
+genes). `REGIMES` maps a regime's name to its function, so a new regime is one new function.
+grnflow.pairs then makes an unordered gene pair one unit (see `unit_folds`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class SplitContext:
     pool_a: np.ndarray  # candidate regulators (gene_a of negatives)
     fractions: np.ndarray  # train, val, test
     spec: dict = field(default_factory=dict)  # the split's declaration (user splits)
+    genes: object = None  # the gene names (pd.Index), for user splits naming genes
 
     @property
     def all_genes(self) -> np.ndarray:
@@ -38,10 +41,57 @@ class SplitContext:
 
 @dataclass
 class Assignment:
-    """A regime's answer: fold per positive (-1: left out) and (gene_a, gene_b) pools per fold."""
+    """A regime's answer: fold per positive (-1: left out) and (gene_a, gene_b) pools per fold.
+
+    `pair_fold(a, b)`, when given, is the fold of the ordered candidate pairs (a, b) (-1: in no
+    fold); otherwise the last fold whose pools hold a as gene_a and b as gene_b.
+    """
 
     pos_fold: np.ndarray
     pools: list[tuple[np.ndarray, np.ndarray]]
+    pair_fold: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+
+    def fold_of(self, a: np.ndarray, b: np.ndarray, n_genes: int) -> np.ndarray:
+        if self.pair_fold is not None:
+            return self.pair_fold(a, b)
+        fold = np.full(a.shape, -1, dtype=np.int64)
+        for f, (pool_a, pool_b) in enumerate(self.pools):
+            in_a, in_b = np.zeros(n_genes, bool), np.zeros(n_genes, bool)
+            in_a[pool_a], in_b[pool_b] = True, True
+            fold[in_a[a] & in_b[b]] = f
+        return fold
+
+
+def unit_folds(pos_fold: np.ndarray, reg: np.ndarray, tgt: np.ndarray, n_genes: int) -> np.ndarray:
+    """Positive folds with a mutual pair (a->b and b->a both edges) kept in one fold.
+
+    A regime may place the two orientations in different folds (tf_holdout: a test regulator's
+    target regulates it back from the training side). The pair then belongs to its most held-out
+    fold (test > val > train) and the other orientation is left out (-1): neither trained on nor
+    evaluated, so no val/test pair has its reverse among the training positives.
+    """
+    key = reg * n_genes + tgt
+    order = np.argsort(key)
+    rev = np.searchsorted(key[order], tgt * n_genes + reg)
+    rev = np.minimum(rev, key.size - 1)
+    mutual = key[order][rev] == tgt * n_genes + reg
+    rev_fold = np.where(mutual, pos_fold[order][rev], -1)
+    unit = np.maximum(pos_fold, rev_fold)
+    left_out = (pos_fold >= 0) & (unit != pos_fold)
+    if left_out.any():
+        log.info("%d edge(s) left out: their reverse edge is in a more held-out fold (a gene "
+                 "pair is one unit)", int(left_out.sum()))
+    return np.where(left_out, -1, pos_fold)
+
+
+def _hash_unit(a: np.ndarray, b: np.ndarray, n_genes: int, salt: int) -> np.ndarray:
+    """A uniform number in [0, 1) per unordered pair {a, b}, fixed by `salt` (splitmix64)."""
+    x = (np.minimum(a, b) * n_genes + np.maximum(a, b)).astype(np.uint64) + np.uint64(salt)
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
 def _partition(
@@ -72,7 +122,17 @@ def random_split(ctx: SplitContext) -> Assignment:
     starts[order] = np.cumsum(sizes[order]) - sizes[order]
     bounds = np.round(np.cumsum(ctx.fractions)[:-1] * reg.size)
     pos_fold = np.searchsorted(bounds, starts, side="right")[inverse].astype(np.int64)
-    return Assignment(pos_fold, [(ctx.pool_a, ctx.all_genes)] * 3)
+    # Non-edge pairs: a fold per unordered pair, drawn with the fractions (a hash, so both
+    # orientations agree and sampling needs no enumeration).
+    salt, cuts = int(ctx.rng.integers(1 << 62)), np.cumsum(ctx.fractions)[:-1]
+    in_pool = np.zeros(ctx.n_genes, bool)
+    in_pool[ctx.pool_a] = True
+
+    def pair_fold(a, b):
+        fold = np.searchsorted(cuts, _hash_unit(a, b, ctx.n_genes, salt), side="right")
+        return np.where(in_pool[a], fold, -1).astype(np.int64)
+
+    return Assignment(pos_fold, [(ctx.pool_a, ctx.all_genes)] * 3, pair_fold)
 
 
 def tf_holdout_split(ctx: SplitContext) -> Assignment:
