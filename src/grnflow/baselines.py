@@ -43,12 +43,24 @@ def degree_scores(pairs: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
     return deg_a * deg_b
 
 
-def correlation_scores(expression: pd.DataFrame, test: pd.DataFrame, source: str = "pairs") -> np.ndarray:
-    """|Pearson correlation| of the two genes' profiles (0 for a constant profile)."""
+def _unit_profiles(expression: pd.DataFrame) -> np.ndarray:
+    """Centred profiles of unit norm (0 for a constant profile): their dot product is Pearson r."""
     values = expression.to_numpy(dtype=float)
     centred = values - values.mean(axis=1, keepdims=True)
     norms = np.sqrt((centred**2).sum(axis=1, keepdims=True))
-    unit = np.divide(centred, norms, out=np.zeros_like(centred), where=norms > 0)
+    return np.divide(centred, norms, out=np.zeros_like(centred), where=norms > 0)
+
+
+def correlation_matrix(expression: pd.DataFrame, rows, columns) -> np.ndarray:
+    """|Pearson r| of every gene in `rows` with every gene in `columns` (genes of `expression`)."""
+    unit = _unit_profiles(expression)
+    a, b = expression.index.get_indexer(rows), expression.index.get_indexer(columns)
+    return np.clip(np.abs(unit[a] @ unit[b].T), 0.0, 1.0)
+
+
+def correlation_scores(expression: pd.DataFrame, test: pd.DataFrame, source: str = "pairs") -> np.ndarray:
+    """|Pearson correlation| of the two genes' profiles (0 for a constant profile)."""
+    unit = _unit_profiles(expression)
     a = _gene_index(expression.index, test["gene_a"], source)
     b = _gene_index(expression.index, test["gene_b"], source)
     r = np.einsum("ij,ij->i", unit[a], unit[b])

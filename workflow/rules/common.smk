@@ -34,6 +34,7 @@ SEEDS = config["seeds"]
 METHODS = config["methods"]
 MODELS = registry.models(METHODS)
 BASELINES = registry.baselines(METHODS)
+LABEL_FREE_METHODS = [m for m in METHODS if registry.method(m).label_free]
 DOWNLOAD_CACHE = config["download"]["cache"]
 # The workflow's static reference files (resources/README.md), next to the Snakefile: found
 # whatever the working directory (`--directory`), unlike the download cache, which is relative
@@ -189,8 +190,12 @@ def provenance_inputs():
 
 def all_targets():
     """Default targets: per-dataset comparison tables, the report and the provenance record."""
+    beeline = [
+        f"results/{ds}/comparison/beeline.tsv" for ds in DATASETS if LABEL_FREE_METHODS
+    ]
     return (
         [f"results/{ds}/comparison/metrics.tsv" for ds in DATASETS]
+        + beeline
         + [f"results/{ds}/data/gene_names.tsv" for ds in DATASETS]
         + [
             "results/report/index.html",

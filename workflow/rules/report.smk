@@ -43,6 +43,33 @@ rule compare:
         "../scripts/compare.py"
 
 
+rule beeline:
+    """BEELINE's protocol: label-free methods rank all candidates against the whole network."""
+    input:
+        network=data_file("{dataset}", "network.tsv"),
+        expression=data_file("{dataset}", "expression.tsv"),
+        importances=lambda wc: (
+            f"results/{wc.dataset}/baselines/tree_importances.tsv"
+            if "trees" in METHODS
+            else []
+        ),
+    output:
+        "results/{dataset}/comparison/beeline.tsv",
+    log:
+        "logs/{dataset}/beeline.log",
+    benchmark:
+        "benchmarks/{dataset}/beeline.tsv"
+    conda:
+        "../../envs/report.yaml"
+    resources:
+        mem_mb=4000,
+    params:
+        methods=LABEL_FREE_METHODS,
+        seeds=SEEDS,
+    script:
+        "../scripts/beeline.py"
+
+
 rule report:
     """The self-contained comparison page of all datasets, with its figures."""
     input:
