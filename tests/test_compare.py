@@ -182,3 +182,72 @@ def test_run_facts_go_to_runtime_not_metrics(tmp_path):
         assert not any(c.startswith("train_seconds") for c in table.columns)
     assert list(runtime.columns) == ["dataset", "split", "method", "seed", "train_seconds", "device"]
     assert runtime["train_seconds"].tolist() == [1.5] * 4 and set(runtime["device"]) == {"cpu"}
+
+
+# ---------------------------------------------------------------- per regulator, vs baseline
+
+
+def test_per_regulator_metrics_hand_computed_on_two_regulators(tmp_path):
+    from grnflow.per_regulator import per_regulator, regulator_summary
+
+    # R1: positives at .9 .3, negatives at .5 .1 -> AUROC 3/4, AP (1 + 2/3)/2, EPR (1/2)/(1/2) = 1.
+    # R2: positive at .8, negatives at .7 .2 -> AUROC 1, AP 1, EPR 1/(1/3) = 3. R3: negatives only.
+    pred = pd.DataFrame({
+        "regulator": ["R1", "R1", "R1", "R1", "R2", "R2", "R2", "R3"],
+        "target": list("abcdefgh"),
+        "score": [0.9, 0.3, 0.5, 0.1, 0.8, 0.7, 0.2, 0.95],
+        "label": [1, 1, 0, 0, 1, 0, 0, 0],
+        "fold": "test", "pair_class": 2,
+    })
+    table = per_regulator(pred, min_pairs=1)
+    assert table["regulator"].tolist() == ["R1", "R2"]  # R3 has no positive
+    r1, r2 = table.iloc[0], table.iloc[1]
+    assert (r1["n_pos"], r1["n_neg"], r2["n_pos"], r2["n_neg"]) == (2, 2, 1, 2)
+    assert r1["auroc"] == pytest.approx(0.75) and r2["auroc"] == 1.0
+    assert r1["aupr"] == pytest.approx((1 + 2 / 3) / 2) and r2["aupr"] == 1.0
+    assert r1["epr"] == pytest.approx(1.0) and r2["epr"] == pytest.approx(3.0)
+    summary = regulator_summary(table)
+    assert summary["auroc_reg_median"] == pytest.approx(0.875)
+    assert summary["auroc_reg_iqr"] == pytest.approx(0.125)  # 75th - 25th of {0.75, 1}
+    assert summary["top_regulator_share"] == pytest.approx(2 / 3)
+    # With a threshold of 2 positives and 2 negatives only R1 is evaluated.
+    strict = per_regulator(pred, min_pairs=2)
+    assert strict["evaluated"].tolist() == [1, 0] and math.isnan(strict.iloc[1]["auroc"])
+    assert regulator_summary(strict)["auroc_reg_median"] == pytest.approx(0.75)
+
+
+def test_compare_writes_per_regulator_and_versus_tables(tmp_path):
+    preds, mets = toy_jobs(tmp_path)
+    network = tmp_path / "network.tsv"
+    pd.DataFrame({"regulator": ["r0", "r2"], "target": ["t0", "t2"], "sign": 0}).to_csv(network, sep="\t", index=False)
+    out = [tmp_path / f"{t}.tsv" for t in ("metrics", "summary", "runtime", "per_regulator", "vs_baseline")]
+    compare("toy", preds, mets, *out, network=network, settings={"min_regulator_pairs": 1})
+    metrics_ = read_comparison(out[0])
+    # Negatives r1 t1, r3 t3, r5 t5: none of r1, r3, r5 has a reference edge.
+    assert metrics_["n_neg_no_edge"].tolist() == [3, 3, 3, 3]
+    per_reg = pd.read_csv(out[3], sep="\t")
+    assert set(per_reg["regulator"]) == {"r0", "r2", "r4"} and (per_reg["n_pos"] == 1).all()
+    assert per_reg.columns[:4].tolist() == ["dataset", "split", "method", "seed"]
+    assert metrics_["top_regulator_share"].tolist() == pytest.approx([1 / 3] * 4, abs=1e-6)
+    versus = pd.read_csv(out[4], sep="\t", keep_default_na=False)
+    assert set(versus["model"]) == {"gener"} and set(versus["best_baseline"]) == {"degree"}
+
+
+def test_warning_fires_against_the_best_baseline():
+    from grnflow.versus import versus_baselines
+
+    rows = []
+    # The model beats `degree` but not `trees` (the best baseline) on two of three seeds.
+    for seed, (model, degree, trees) in enumerate([(0.70, 0.60, 0.75), (0.72, 0.61, 0.71), (0.66, 0.58, 0.70)]):
+        for method, value in (("mtlgrn", model), ("degree", degree), ("trees", trees), ("random", 0.5)):
+            rows.append({"dataset": "d", "split": "random", "method": method, "seed": seed, "auroc": value,
+                         "aupr_ratio": 2.0 if method == "mtlgrn" else 1.5, "epr": 0.8 if method == "mtlgrn" else 1.2})
+    table = versus_baselines(pd.DataFrame(rows)).set_index("metric")
+    row = table.loc["auroc"]
+    assert row["best_baseline"] == "trees"
+    diffs = np.array([0.70 - 0.75, 0.72 - 0.71, 0.66 - 0.70])
+    assert row["diff_mean"] == pytest.approx(diffs.mean()) and row["diff_sd"] == pytest.approx(diffs.std(ddof=1))
+    assert (row["wins"], row["n_seeds"]) == (1, 3)
+    assert "does not beat trees (1 of 3 seeds won)" in row["warning"]
+    assert table.loc["aupr_ratio", "warning"] == ""  # beats every baseline on every seed
+    assert "below chance" in table.loc["epr", "warning"] and "does not beat" in table.loc["epr", "warning"]

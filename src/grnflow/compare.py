@@ -22,11 +22,20 @@ from grnflow.metrics import (
 )
 from grnflow.methods import ORDER as METHOD_ORDER
 from grnflow.names import PREDICTION_COLUMNS, SPLITS
+from grnflow.per_regulator import COLUMNS as PER_REGULATOR_COLUMNS
+from grnflow.per_regulator import PER_REGULATOR_KEYS, per_regulator, regulator_summary
+from grnflow.versus import versus_baselines
 
 ID_COLUMNS = ["dataset", "split", "method", "seed"]
 CLASS_KEYS = ("n_pos", "n_neg", *RANKING_KEYS, *THRESHOLD_KEYS)
+REGULATOR_COLUMNS = (
+    ["n_regulators_evaluated"]
+    + [f"{k}_reg_{s}" for k in PER_REGULATOR_KEYS for s in ("median", "iqr")]
+    + ["top_regulator_share", "n_neg_no_edge"]
+)
 METRIC_COLUMNS = (
     ["n_pos", "n_neg", *RANKING_KEYS, *THRESHOLD_KEYS, "threshold"]
+    + REGULATOR_COLUMNS
     + [f"{k}_pc{c}" for c in PAIR_CLASSES for k in CLASS_KEYS]
     + ["epochs", "knockout_pearson", "knockout_direction_accuracy"]
 )
@@ -75,9 +84,19 @@ def read_job_metrics(path: str | Path) -> dict:
         raise InputError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
 
 
-def job_row(dataset: str, split: str, method: str, seed: int, predictions: str | Path, job_metrics: str | Path) -> dict:
-    """Metrics of one job: ranking metrics (overall and per pair class), MCC/F1 at the
-    classifier's threshold when its JSON has one, and the JSON's run facts."""
+# Defaults of direct calls (tests); the workflow passes config `compare.*` (the schema's defaults).
+DEFAULT_SETTINGS = {"min_regulator_pairs": 5}
+
+
+def job_row(dataset: str, split: str, method: str, seed: int, predictions: str | Path, job_metrics: str | Path,
+            settings: dict | None = None, known_regulators=None, regulator_rows: list | None = None) -> dict:
+    """Metrics of one job: ranking metrics (overall, per regulator and per pair class), MCC/F1
+    at the classifier's threshold when its JSON has one, and the JSON's run facts.
+
+    `known_regulators` (genes with a reference edge) gives `n_neg_no_edge`, the negatives whose
+    regulator has no known edge; the per-regulator table is appended to `regulator_rows`.
+    """
+    settings = {**DEFAULT_SETTINGS, **(settings or {})}
     pred = read_predictions(predictions)
     facts = read_job_metrics(job_metrics)
     labels, scores = pred["label"].to_numpy(dtype=int), pred["score"].to_numpy(dtype=float)
@@ -87,6 +106,12 @@ def job_row(dataset: str, split: str, method: str, seed: int, predictions: str |
     if threshold is not None:
         row.update(threshold_metrics(labels, scores, float(threshold)))
     row["threshold"] = threshold
+    per_reg = per_regulator(pred, int(settings["min_regulator_pairs"]))
+    row.update(regulator_summary(per_reg))
+    if known_regulators is not None:
+        row["n_neg_no_edge"] = int(((labels == 0) & ~pred["regulator"].isin(known_regulators).to_numpy()).sum())
+    if regulator_rows is not None:
+        regulator_rows.append(per_reg.assign(dataset=dataset, split=split, method=method, seed=int(seed)))
     row.update(pair_class_metrics(labels, scores, pred["pair_class"], threshold))
     for key in ("train_seconds", "epochs", "device"):
         row[key] = facts.get(key)
@@ -111,8 +136,9 @@ def _sorted(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return table.sort_values(keys, key=key, kind="stable").reset_index(drop=True)
 
 
-def comparison_table(dataset: str, predictions: list, job_metrics: list) -> pd.DataFrame:
-    """One row per split x method x seed of `dataset`."""
+def comparison_table(dataset: str, predictions: list, job_metrics: list, settings: dict | None = None,
+                     known_regulators=None, regulator_rows: list | None = None) -> pd.DataFrame:
+    """One row per split x method x seed of `dataset` (see `job_row` for the optional arguments)."""
     by_id = {}
     for path in job_metrics:
         by_id[job_identity(path)] = path
@@ -122,7 +148,8 @@ def comparison_table(dataset: str, predictions: list, job_metrics: list) -> pd.D
         if ident not in by_id:
             raise InputError(f"{path}: no job metrics JSON for method {ident[0]}, split {ident[1]}, seed {ident[2]}")
         method, split, seed = ident
-        rows.append(job_row(dataset, split, method, seed, path, by_id[ident]))
+        rows.append(job_row(dataset, split, method, seed, path, by_id[ident], settings, known_regulators,
+                            regulator_rows))
     table = pd.DataFrame(rows)
     extra = sorted(c for c in table.columns if c not in ID_COLUMNS + METRIC_COLUMNS + RUN_COLUMNS)
     table = table.reindex(columns=ID_COLUMNS + METRIC_COLUMNS + extra + RUN_COLUMNS)
@@ -167,14 +194,31 @@ def compare(
     out_metrics: str | Path,
     out_summary: str | Path,
     out_runtime: str | Path,
+    out_per_regulator: str | Path | None = None,
+    out_versus: str | Path | None = None,
+    network: str | Path | None = None,
+    settings: dict | None = None,
 ) -> pd.DataFrame:
-    """Write `comparison/metrics.tsv` (per seed), `summary.tsv` (mean ± sd over seeds) and
-    `runtime.tsv` (training seconds and device per job, which differ between identical runs)."""
-    table = comparison_table(dataset, list(predictions), list(job_metrics))
+    """Write `comparison/metrics.tsv` (per seed), `summary.tsv` (mean ± sd over seeds),
+    `runtime.tsv` (training seconds and device per job, which differ between identical runs),
+    and, when given, `per_regulator.tsv` (per regulator x job) and `vs_baseline.tsv` (each
+    model against the best baseline of its split, `grnflow.versus`)."""
+    known = None
+    if network is not None:
+        edges = read_table(network, sep="tab", dtype={"regulator": str, "target": str}, keep_default_na=False)
+        known = set(edges["regulator"])
+    regulator_rows: list = []
+    table = comparison_table(dataset, list(predictions), list(job_metrics), settings, known, regulator_rows)
     results = table.drop(columns=RUN_COLUMNS)
     write_table(results, out_metrics)
     write_table(summarize(results), out_summary)
     write_table(table[ID_COLUMNS + RUN_COLUMNS], out_runtime)
+    if out_per_regulator is not None:
+        per_reg = pd.concat(regulator_rows, ignore_index=True) if regulator_rows else pd.DataFrame()
+        per_reg = per_reg.reindex(columns=ID_COLUMNS + PER_REGULATOR_COLUMNS)
+        write_table(_sorted(per_reg, ID_COLUMNS), out_per_regulator)
+    if out_versus is not None:
+        write_table(versus_baselines(results), out_versus)
     return table
 
 

@@ -29,16 +29,21 @@ rule compare:
     input:
         predictions=lambda wc: all_predictions(wc.dataset),
         job_metrics=lambda wc: all_job_metrics(wc.dataset),
+        network=data_file("{dataset}", "network.tsv"),
     output:
         metrics="results/{dataset}/comparison/metrics.tsv",
         summary="results/{dataset}/comparison/summary.tsv",
         runtime="results/{dataset}/comparison/runtime.tsv",
+        per_regulator="results/{dataset}/comparison/per_regulator.tsv",
+        versus="results/{dataset}/comparison/vs_baseline.tsv",
     log:
         "logs/{dataset}/compare.log",
     benchmark:
         "benchmarks/{dataset}/compare.tsv"
     conda:
         "../../envs/report.yaml"
+    params:
+        settings=config["compare"],
     script:
         "../scripts/compare.py"
 

@@ -9,4 +9,8 @@ with log_to(snakemake.log[0]):
         out_metrics=snakemake.output.metrics,
         out_summary=snakemake.output.summary,
         out_runtime=snakemake.output.runtime,
+        out_per_regulator=snakemake.output.per_regulator,
+        out_versus=snakemake.output.versus,
+        network=snakemake.input.network,
+        settings=snakemake.params.settings,
     )
