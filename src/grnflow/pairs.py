@@ -41,6 +41,7 @@ from grnflow.io import atomic_path, read_gene_list, read_table
 from grnflow.names import FOLDS, PAIR_COLUMNS, SPLITS
 from grnflow.pairs_sampling import KeySet, fold_candidates, sample_from, sample_negatives, unique_keys
 from grnflow.pairs_splits import REGIMES, SplitContext, unit_folds
+from grnflow.pairs_user import check_against_reference, read_heldout_regulators, read_user_pairs
 from grnflow.promoters import expression_genes
 
 log = logging.getLogger(__name__)
@@ -302,9 +303,14 @@ def build_pairs(
     out: str | Path,
     split: str,
     seed: int,
+    spec: dict | None = None,
     **settings,
 ) -> pd.DataFrame:
-    """Read network.tsv, tfs.txt and the expression genes; write the pair table of (split, seed)."""
+    """Read network.tsv, tfs.txt and the expression genes; write the pair table of (split, seed).
+
+    `spec`: a user split's declaration (`{name, pairs: path}` or `{name, regulators: path}`);
+    None for the built-in regimes.
+    """
     genes = expression_genes(expression)
     edges = read_table(network, sep="tab", dtype={"regulator": str, "target": str}, keep_default_na=False)
     if edges.empty:
@@ -320,10 +326,27 @@ def build_pairs(
             f"{network}: {len(absent)} gene(s) are not in {expression} (e.g. {', '.join(map(str, absent[:5]))}); "
             "the network stage should have removed them: rerun it (`snakemake --forcerun network`)"
         )
-    tf_list = read_gene_list(tfs) if Path(tfs).stat().st_size else []
-    codes = pair_codes(genes, edges["regulator"], edges["target"], tf_list, split, int(seed), **settings)
+    if spec and spec.get("pairs"):
+        codes = user_pair_codes(spec["pairs"], genes, edges["regulator"], edges["target"], split, int(seed))
+    else:
+        tf_list = read_gene_list(tfs) if Path(tfs).stat().st_size else []
+        if spec and spec.get("regulators"):
+            spec = {"regime": "regulators", "heldout": read_heldout_regulators(spec["regulators"], known)}
+        codes = pair_codes(genes, edges["regulator"], edges["target"], tf_list, split, int(seed), spec=spec,
+                           **settings)
     write_pairs(codes, out)
     return _table(codes)
+
+
+def user_pair_codes(path, genes, regulators, targets, split: str, seed: int) -> dict:
+    """The codes of a user's pair table: its pairs, labels and folds exactly as given."""
+    gene_index = pd.Index(genes)
+    reg, tgt = _edge_codes(gene_index, regulators, targets)
+    edges = KeySet(len(gene_index))
+    edges.add(reg, tgt)
+    a, b, label, fold = read_user_pairs(path, gene_index)
+    check_against_reference(path, a, b, label, fold, edges, len(gene_index))
+    return _coded(gene_index, a, b, label, fold, edges, split, seed)
 
 
 __all__ = ["make_pairs", "pair_codes", "write_pairs", "build_pairs", "split_rng", "FOLDS", "SPLITS", "PAIR_COLUMNS"]

@@ -150,6 +150,33 @@ def tf_holdout_split(ctx: SplitContext) -> Assignment:
     return _regulator_assignment(ctx, group)
 
 
+def regulator_list_split(ctx: SplitContext) -> Assignment:
+    """A user's held-out regulators (`spec["heldout"]`: gene -> fold 1 val / 2 test); the other
+    candidate regulators train, and when none is listed for val, val regulators are drawn
+    among them (best of several draws for `val_fraction` of the positives)."""
+    heldout = ctx.spec["heldout"]
+    group = np.full(ctx.n_genes, -1, dtype=np.int64)
+    group[ctx.pool_a] = 0
+    listed = np.fromiter(heldout, dtype=np.int64, count=len(heldout))
+    outside = listed[group[listed] < 0]
+    if outside.size:
+        log.warning("%d held-out regulator(s) are no candidate regulator (no reference edge) and hold no pair",
+                    outside.size)
+    group[listed] = np.fromiter(heldout.values(), dtype=np.int64, count=len(heldout))
+    others = ctx.pool_a[group[ctx.pool_a] == 0]
+    if 1 not in heldout.values() and ctx.fractions[1] > 0 and others.size > 1:
+        outdeg = np.bincount(ctx.reg, minlength=ctx.n_genes)[others]
+        share = ctx.fractions[1] / (ctx.fractions[0] + ctx.fractions[1])
+        wanted = np.array([1 - share, share, 0.0])
+
+        def score(groups):
+            counts = np.stack([(outdeg * (groups == f)).sum(axis=1) for f in range(3)], axis=1)
+            return _fraction_score(counts, wanted)
+
+        group[others] = _partition(ctx.rng, others.size, wanted, score)
+    return _regulator_assignment(ctx, group)
+
+
 def _regulator_assignment(ctx: SplitContext, group: np.ndarray) -> Assignment:
     """Folds from a partition of the candidate regulators (`group`: fold per gene, -1 none)."""
     pools = [(ctx.pool_a[group[ctx.pool_a] == f], ctx.all_genes) for f in range(3)]
@@ -180,4 +207,5 @@ REGIMES: dict[str, Callable[[SplitContext], Assignment]] = {
     "random": random_split,
     "tf_holdout": tf_holdout_split,
     "gene_disjoint": gene_disjoint_split,
+    "regulators": regulator_list_split,  # user split: a list of held-out regulators
 }

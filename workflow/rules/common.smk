@@ -29,7 +29,12 @@ onstart:
 
 
 DATASETS = dataset_names(config)
-SPLITS = config["splits"]
+# Split names; a user split ({name, pairs | regulators}) is found by name in SPLIT_SPECS.
+SPLIT_SPECS = {
+    (s if isinstance(s, str) else s["name"]): ({} if isinstance(s, str) else s)
+    for s in config["splits"]
+}
+SPLITS = list(SPLIT_SPECS)
 SEEDS = config["seeds"]
 METHODS = config["methods"]
 MODELS = registry.models(METHODS)
@@ -144,6 +149,21 @@ def download_specs():
 
 def data_file(dataset, name):
     return f"results/{dataset}/data/{name}"
+
+
+def user_split_file(dataset, split):
+    """The file of a user split for `dataset` ([] for a built-in regime)."""
+    spec = SPLIT_SPECS[split]
+    path = spec.get("pairs") or spec.get("regulators")
+    return path.replace("{dataset}", dataset) if path else []
+
+
+def user_split_spec(dataset, split):
+    """A user split's declaration with its file path for `dataset` (None: built-in)."""
+    spec = SPLIT_SPECS[split]
+    if not spec:
+        return None
+    return {k: (v.replace("{dataset}", dataset) if k != "name" else v) for k, v in spec.items()}
 
 
 def pairs_file(dataset, split, seed):

@@ -11,5 +11,6 @@ with log_to(snakemake.log[0]):
         out=snakemake.output.pairs,
         split=snakemake.wildcards.split,
         seed=int(snakemake.wildcards.seed),
+        spec=snakemake.params.spec,
         **snakemake.params.pairs,
     )
