@@ -1,8 +1,10 @@
 """The comparison report: one self-contained HTML page (inline CSS, figures as base64 PNG).
 
 Per dataset: a data summary, a methods x splits table (mean ± sd over seeds), red warnings
-wherever a model does not beat the `degree` baseline, per pair class results, ROC/PR curves
-and MTLGRN's knockout-prediction panel. This module computes what the page shows; the HTML is
+wherever a model does not beat the best baseline of a split or is below chance (paired per
+seed, grnflow.versus), per-regulator results, per pair class results (groups too small are
+greyed), ROC/PR curves, MTLGRN's knockout-prediction panel and BEELINE's table of the
+label-free methods (grnflow.report_views computes the evaluation views). This module computes what the page shows; the HTML is
 the Jinja2 template `templates/report.html.j2` (one file per dataset section under
 `templates/sections/`, shared pieces in `templates/macros.html.j2`); the figures are
 `grnflow.report_figures`.
@@ -25,9 +27,17 @@ from grnflow.compare import read_comparison, read_predictions, summarize
 from grnflow.errors import InputError
 from grnflow.gene_name_table import named_top_pairs, read_gene_names
 from grnflow.io import open_text, read_gene_list, read_table, write_text
-from grnflow.methods import BY_NAME, MODELS, ORDER
+from grnflow.methods import BY_NAME, ORDER
 from grnflow.metrics import PAIR_CLASSES
 from grnflow.names import SPLITS
+from grnflow.report_views import (
+    DEFAULT_SETTINGS,
+    beeline_view,
+    model_warnings,
+    regulator_view,
+    small_groups,
+    versus_rows,
+)
 from grnflow.report_figures import (
     KNOCKOUT_METRICS,
     curves_figure,
@@ -46,13 +56,13 @@ __all__ = ["build_report", "data_summary", "model_warnings", "mean_sd", "render_
 # which would pull pyfaidx into the report env).
 CLIPPED = "clipped at contig end"
 
-BASELINE = "degree"
 # The templates live next to this file: found the same way whether grnflow is pip-installed or
 # reached through PYTHONPATH (conda envs, cluster nodes).
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_TEMPLATE = "report.html.j2"
 # The sections of each dataset, in page order (templates/sections/<name>.html.j2).
-SECTIONS = ("data", "methods", "pair_class", "curves", "top_pairs", "knockout")
+SECTIONS = ("data", "methods", "versus", "regulators", "pair_class", "curves", "top_pairs", "knockout",
+            "beeline")
 MAIN_METRICS = [("auroc", "AUROC"), ("aupr", "AUPR"), ("aupr_ratio", "AUPR ratio"), ("epr", "EPR"),
                 ("mcc", "MCC"), ("f1", "F1")]
 SEED_COLUMNS = ["split", "method", "seed", "auroc", "aupr", "aupr_ratio", "epr", "mcc", "f1", "n_pos",
@@ -121,24 +131,6 @@ def with_runtime(summary: pd.DataFrame, metrics: pd.DataFrame, path: Path) -> tu
     )
 
 
-# ---------------------------------------------------------------- the honesty check
-def model_warnings(summary: pd.DataFrame) -> list[dict]:
-    """Every model x split whose mean AUROC does not beat the degree baseline's."""
-    out = []
-    for split in ordered(summary["split"].unique(), SPLITS):
-        here = summary[summary["split"] == split].set_index("method")
-        if BASELINE not in here.index:
-            continue
-        base = float(here.loc[BASELINE, "auroc_mean"])
-        for model in MODELS:
-            if model not in here.index:
-                continue
-            value = float(here.loc[model, "auroc_mean"])
-            if math.isnan(value) or math.isnan(base) or value <= base:
-                out.append({"model": model, "split": split, "model_auroc": value, "degree_auroc": base})
-    return out
-
-
 # ---------------------------------------------------------------- number formatting
 def _num(value, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -172,8 +164,8 @@ def notice(level: str, title: str, text: str = "") -> dict:
 
 # ---------------------------------------------------------------- what the page shows
 def _kind(method: str) -> str:
-    """Row class of a method: `baseline` for the reference baseline, `model` for a model."""
-    return "baseline" if method == BASELINE else ("model" if method in MODELS else "")
+    """Row class of a method: `baseline` or `model` (registry kind)."""
+    return BY_NAME[method].kind if method in BY_NAME else ""
 
 
 def _split_groups(summary: pd.DataFrame):
@@ -185,7 +177,7 @@ def _split_groups(summary: pd.DataFrame):
 
 def methods_rows(summary: pd.DataFrame, losers: set) -> dict:
     """Per split: every method's mean ± sd of the main metrics, run time, device and test pairs;
-    the AUROC cell marked `loses` (does not beat degree) or `best` (best of the split)."""
+    the AUROC cell marked `loses` (does not beat the best baseline, or below chance) or `best`."""
     groups = []
     for split, here, methods in _split_groups(summary):
         best = here["auroc_mean"].max(skipna=True)
@@ -213,17 +205,22 @@ def methods_rows(summary: pd.DataFrame, losers: set) -> dict:
     return {"head": head, "groups": groups}
 
 
-def pair_class_rows(summary: pd.DataFrame) -> dict:
-    """Per split: mean ± sd AUROC and AUPR ratio per pair class (2, 1, 0 genes seen in training)."""
+def pair_class_rows(summary: pd.DataFrame, small: set = frozenset()) -> dict:
+    """Per split: mean ± sd AUROC and AUPR ratio per pair class (2, 1, 0 genes seen in training);
+    a (split, class) group in `small` (too few positives or negatives) shows its n, greyed."""
     groups = []
     for split, here, methods in _split_groups(summary):
         first = here.loc[methods[0]]
         counts = " · ".join(
             f'{c}: {_num(first.get(f"n_pos_pc{c}_mean"), 0)}/{_num(first.get(f"n_neg_pc{c}_mean"), 0)}'
             for c in PAIR_CLASSES)
+        few = {c: f'n = {_num(first.get(f"n_pos_pc{c}_mean"), 0)}/{_num(first.get(f"n_neg_pc{c}_mean"), 0)}'
+               for c in PAIR_CLASSES if (split, c) in small}
         rows = [{
             "method": method, "kind": _kind(method),
-            "cells": [_cell(here.loc[method], f"{m}_pc{c}") for m in ("auroc", "aupr_ratio") for c in PAIR_CLASSES],
+            "cells": [{"text": few[c], "cls": "few"} if c in few else
+                      {"text": _cell(here.loc[method], f"{m}_pc{c}"), "cls": ""}
+                      for m in ("auroc", "aupr_ratio") for c in PAIR_CLASSES],
         } for method in methods]
         groups.append({"split": split, "note": f"pos/neg {counts}", "rows": rows})
     head = [f"{label} {c}" for label in ("AUROC", "AUPR ratio") for c in PAIR_CLASSES]
@@ -257,33 +254,44 @@ def knockout_rows(summary: pd.DataFrame) -> dict:
     }
 
 
-def verdict(summary: pd.DataFrame, warnings: list[dict]) -> dict | None:
-    """The note above the methods table: degree not run, or every model beats it."""
-    methods = set(summary["method"])
-    if BASELINE not in methods:
-        return notice("note", "", "The degree baseline was not run, so the models were not checked against it.")
-    if not warnings and set(MODELS) & methods:
-        return notice("ok", "", "Every model beats the degree baseline in mean AUROC on every split.")
+def verdict(metrics: pd.DataFrame, warnings: list[dict]) -> dict | None:
+    """The note above the methods table: no baseline ran, or every model beats the best one."""
+    kinds = {BY_NAME[m].kind for m in metrics["method"] if m in BY_NAME}
+    if "baseline" not in kinds:
+        return notice("note", "", "No baseline was run, so the models were not checked against one.")
+    if not warnings and "model" in kinds:
+        return notice("ok", "", "Every model beats the best baseline of every split (mean over seeds, in "
+                                "AUROC, AUPR ratio and EPR) and is above chance.")
     return None
 
 
 def dataset_context(dataset: str, summary: pd.DataFrame, metrics: pd.DataFrame, data: dict,
-                    figures: dict, curve_seed: int, top: dict | None = None) -> dict:
+                    figures: dict, curve_seed: int, top: dict | None = None, settings: dict | None = None,
+                    beeline: str | Path | None = None) -> dict:
     """Everything one dataset's part of the page shows (`ds` in the section templates)."""
-    warnings = model_warnings(summary)
-    losers = {(w["split"], w["model"]) for w in warnings}
+    settings = {**DEFAULT_SETTINGS, **(settings or {})}
+    warnings = model_warnings(metrics)
+    losers = {(w["split"], w["model"]) for w in warnings if w["metric"] == "auroc"}
+    regulators = regulator_view(metrics, settings)
+    beeline_rows = beeline_view(beeline) if beeline else {"rows": []}
+    sections = [s for s in SECTIONS if (s != "knockout" or "knockout" in figures)
+                and (s != "beeline" or beeline_rows["rows"]) and (s != "regulators" or regulators["groups"])
+                and (s != "versus" or (warnings or versus_rows(metrics)))]
     return {
         "name": dataset,
-        "sections": [s for s in SECTIONS if (s != "knockout" or "knockout" in figures)
-                     and (s != "top_pairs" or top is not None)],
+        "sections": [s for s in sections if s != "top_pairs" or top is not None],
         "alerts": [],
         "data": data,
         "n_seeds": sorted(set(summary["n_seeds"].astype(int))),
-        "verdict": verdict(summary, warnings),
+        "verdict": verdict(metrics, warnings),
         "warnings": warnings,
+        "versus": versus_rows(metrics),
+        "regulators": regulators,
+        "beeline": beeline_rows,
         "methods": methods_rows(summary, losers),
         "seeds": seeds_rows(metrics),
-        "pair_class": pair_class_rows(summary),
+        "pair_class": pair_class_rows(summary, small_groups(summary, int(settings["min_group_pairs"]))),
+        "min_group_pairs": int(settings["min_group_pairs"]),
         "splits": ordered(summary["split"].unique(), SPLITS),
         "curve_seed": curve_seed,
         "figures": {name: _data_uri(path) for name, path in figures.items()},
@@ -321,7 +329,8 @@ def render_page(datasets: list[dict], methods: list[str], page_alerts: list[dict
         datasets=datasets, warnings=warnings, baselines=baselines, page_alerts=page_alerts or [])
 
 
-def _figures(root: Path, dataset: str, summary: pd.DataFrame, figures_dir, methods, splits, curve_seed) -> dict:
+def _figures(root: Path, dataset: str, summary: pd.DataFrame, figures_dir, methods, splits, curve_seed,
+             min_group_pairs: int = DEFAULT_SETTINGS["min_group_pairs"]) -> dict:
     """Write the dataset's figures; {figure name: PNG path}."""
     figures = {}
     for split in splits:
@@ -333,7 +342,8 @@ def _figures(root: Path, dataset: str, summary: pd.DataFrame, figures_dir, metho
         curves_figure(preds, f"{dataset} — split {split}, seed {curve_seed}", path)
         figures[f"curves_{split}"] = path
     path = figure_path(figures_dir, dataset, "pair_class")
-    pair_class_figure(summary, f"{dataset} — AUROC per pair class (genes seen in training)", path)
+    pair_class_figure(summary, f"{dataset} — AUROC per pair class (genes seen in training)", path,
+                      small_groups(summary, min_group_pairs))
     figures["pair_class"] = path
     if "knockout" in figure_names(splits, methods):
         path = figure_path(figures_dir, dataset, "knockout")
@@ -350,9 +360,13 @@ def build_report(
     splits: list[str],
     curve_seed: int = 0,
     root: str | Path = "results",
+    settings: dict | None = None,
 ) -> list[dict]:
-    """Write the figures under `figures_dir` and the self-contained `out_html`; return the warnings."""
+    """Write the figures under `figures_dir` and the self-contained `out_html`; return the warnings.
+
+    `settings`: config `compare.*` (top_regulator_limit, min_group_pairs)."""
     root = Path(root)
+    settings = {**DEFAULT_SETTINGS, **(settings or {})}
     contexts = []
     for dataset in datasets:
         comparison = root / dataset / "comparison"
@@ -361,8 +375,10 @@ def build_report(
         summary, metrics = with_runtime(summary, metrics, comparison / "runtime.tsv")
         if summary.empty:
             raise InputError(f"{comparison / 'summary.tsv'}: no rows; the comparison has no jobs")
-        figures = _figures(root, dataset, summary, figures_dir, methods, splits, curve_seed)
+        figures = _figures(root, dataset, summary, figures_dir, methods, splits, curve_seed,
+                           int(settings["min_group_pairs"]))
         contexts.append(dataset_context(dataset, summary, metrics, data_summary(root, dataset), figures,
-                                        curve_seed, top_pairs(root, dataset, summary, splits, curve_seed)))
+                                        curve_seed, top_pairs(root, dataset, summary, splits, curve_seed),
+                                        settings, comparison / "beeline.tsv"))
     write_text(render_page(contexts, methods), out_html)
     return [dict(w, dataset=ds["name"]) for ds in contexts for w in ds["warnings"]]

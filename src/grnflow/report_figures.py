@@ -97,8 +97,9 @@ def curves_figure(predictions: dict, title: str, path: str | Path) -> None:
     _save(fig, Path(path))
 
 
-def pair_class_figure(summary: pd.DataFrame, title: str, path: str | Path) -> None:
-    """Mean AUROC (± sd) per pair class, one panel per split, one bar per method."""
+def pair_class_figure(summary: pd.DataFrame, title: str, path: str | Path, small=frozenset()) -> None:
+    """Mean AUROC (± sd) per pair class, one panel per split, one bar per method; a (split,
+    class) group in `small` (too few positives or negatives) is a grey box with its n, no bars."""
     plt = _plt()
     splits = ordered(summary["split"].unique(), SPLITS)
     fig, axes = plt.subplots(1, max(len(splits), 1), figsize=(3.6 * max(len(splits), 1), 3.6), squeeze=False)
@@ -107,11 +108,19 @@ def pair_class_figure(summary: pd.DataFrame, title: str, path: str | Path) -> No
         methods = ordered(here.index, ORDER)
         width = 0.8 / max(len(methods), 1)
         for j, method in enumerate(methods):
-            means = [here.loc[method].get(f"auroc_pc{c}_mean", np.nan) for c in PAIR_CLASSES]
+            means = [np.nan if (split, c) in small else here.loc[method].get(f"auroc_pc{c}_mean", np.nan)
+                     for c in PAIR_CLASSES]
             sds = [here.loc[method].get(f"auroc_pc{c}_sd", np.nan) for c in PAIR_CLASSES]
             x = np.arange(len(PAIR_CLASSES)) + (j - (len(methods) - 1) / 2) * width
-            ax.bar(x, np.nan_to_num(means), width, yerr=np.nan_to_num(sds), color=COLORS.get(method),
-                   label=method, capsize=2)
+            ax.bar(x, np.nan_to_num(means), width, yerr=np.where(np.isnan(means), 0, np.nan_to_num(sds)),
+                   color=COLORS.get(method), label=method, capsize=2)
+        first = here.loc[methods[0]] if methods else pd.Series(dtype=float)
+        for i, c in enumerate(PAIR_CLASSES):
+            if (split, c) in small:
+                ax.axvspan(i - 0.42, i + 0.42, color="#eeeeee", zorder=0)
+                n_pos, n_neg = first.get(f"n_pos_pc{c}_mean", 0), first.get(f"n_neg_pc{c}_mean", 0)
+                ax.text(i, 0.5, f"n = {np.nan_to_num(n_pos):.0f}/{np.nan_to_num(n_neg):.0f}\ntoo few",
+                        ha="center", va="center", fontsize=7, color="#888888")
         ax.axhline(0.5, color="#bbbbbb", lw=0.8)
         ax.set_xticks(range(len(PAIR_CLASSES)), [f"{c} seen" for c in PAIR_CLASSES])
         ax.set(ylim=(0, 1), title=split, ylabel="AUROC")

@@ -83,6 +83,10 @@ rule report:
             dataset=DATASETS,
             table=["metrics", "summary", "runtime"],
         ),
+        beeline=expand(
+            "results/{dataset}/comparison/beeline.tsv",
+            dataset=DATASETS if LABEL_FREE_METHODS else [],
+        ),
         predictions=expand(
             predictions_file("{dataset}", "{method}", "{split}", CURVE_SEED),
             dataset=DATASETS,
@@ -121,5 +125,6 @@ rule report:
         splits=SPLITS,
         curve_seed=CURVE_SEED,
         figures=lambda wc, output: str(Path(output.html).parent / "figures"),
+        settings=config["compare"],
     script:
         "../scripts/report.py"

@@ -10,4 +10,5 @@ with log_to(snakemake.log[0]):
         splits=snakemake.params.splits,
         curve_seed=snakemake.params.curve_seed,
         root="results",
+        settings=snakemake.params.settings,
     )
