@@ -179,6 +179,22 @@ def test_holdout_by_knocked_gene_seeded():
     assert not holdout_knockouts(["A", "A"], 0.5, seed=0).any()  # one gene: nothing held out
 
 
+def test_heldout_regulators_knockouts_never_train():
+    from grnflow.mtlgrn_data import heldout_regulators
+
+    pairs = pd.DataFrame({"gene_a": ["A", "B", "C", "D", "A"], "gene_b": ["x", "y", "z", "w", "v"],
+                          "fold": ["train", "train", "test", "val", "test"]})
+    assert heldout_regulators(pairs) == {"C", "D"}  # A trains too: not held out
+    genes = ["A", "A", "B", "C", "C", "D", "E"]
+    for seed in range(5):
+        held = holdout_knockouts(genes, 0.4, seed, forced={"C", "D", "Z"})
+        held_genes = {g for g, h in zip(genes, held) if h}
+        assert {"C", "D"} <= held_genes and len(held_genes) == 2  # they count towards round(0.4 * 5)
+    # No forced gene: the same draw as before.
+    assert holdout_knockouts(genes, 0.4, 3, forced=set()).tolist() == holdout_knockouts(genes, 0.4, 3).tolist()
+    assert holdout_knockouts(["A", "A"], 0.5, 0, forced={"A"}).all()
+
+
 def test_knockout_metrics_exact():
     pred = np.array([[1.5, -2.0, 0.2], [0.0, 0.5, -1.2]])
     target = np.array([[2.0, -1.0, 0.0], [9.0, 0.0, -3.0]])

@@ -313,11 +313,3 @@ def test_candidate_regulators_tfs_widens_gene_a():
     wide = make_pairs(genes, net["regulator"], net["target"], TFS, "random", 0, candidate_regulators="tfs")
     assert "G023" not in set(default["gene_a"]) and "G023" in set(wide["gene_a"])
 
-
-def test_heldout_regulators():
-    from grnflow.pairs import heldout_regulators
-
-    held = heldout_regulators(pairs("tf_holdout"))
-    table = pairs("tf_holdout")
-    assert held == set(table.loc[table["fold"] != "train", "gene_a"]) and held
-    assert heldout_regulators(pairs("random")) == set()

@@ -32,6 +32,7 @@ from grnflow.mtlgrn_data import (
     Problem,
     build_problem,
     epoch_batches,
+    heldout_regulators,
     holdout_knockouts,
     knockout_targets,
     read_samples,
@@ -347,7 +348,9 @@ def run_mtlgrn(
     expr = read_normalized(expression)
     table = read_pairs(pairs)
     knockouts = knockout_targets(expr, read_samples(samples), samples)
-    heldout = holdout_knockouts(knockouts.knocked_genes, settings.knockout_holdout, seed)
+    # The knockouts of the split's held-out regulators (tf_holdout) never train the model.
+    heldout = holdout_knockouts(knockouts.knocked_genes, settings.knockout_holdout, seed,
+                                heldout_regulators(table))
     log.info(
         "%d genes x %d features; %d knockout experiments (%d held out, genes: %s)",
         feats.shape[0], feats.shape[1], len(knockouts), heldout.sum(),

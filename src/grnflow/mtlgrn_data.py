@@ -117,16 +117,30 @@ def knockout_targets(
     return Knockouts(keep, knocked, idx, control, observed - control, mask)
 
 
-def holdout_knockouts(knocked_genes: list[str], fraction: float, seed: int) -> np.ndarray:
+def holdout_knockouts(knocked_genes: list[str], fraction: float, seed: int, forced=frozenset()) -> np.ndarray:
     """Boolean mask of held-out experiments: a seeded `fraction` of the knocked-out GENES
-    (all their experiments together); none when fewer than two genes were knocked out."""
+    (all their experiments together); none when fewer than two genes were knocked out.
+
+    Genes in `forced` (the split's held-out regulators, `heldout_regulators`) are always held
+    out and count towards the fraction: a model tested on a regulator's edges must not have
+    trained on that regulator's knockout profile. Without forced genes the draw is unchanged.
+    """
     unique = sorted(set(knocked_genes))
-    if len(unique) < 2:
+    forced = set(forced) & set(unique)
+    if len(unique) < 2 and not forced:
         return np.zeros(len(knocked_genes), dtype=bool)
     n_hold = min(len(unique) - 1, max(1, round(fraction * len(unique))))
     rng = np.random.default_rng(seed)
-    held = {unique[i] for i in rng.permutation(len(unique))[:n_hold]}
+    rest = [g for g in unique if g not in forced]
+    held = forced | {rest[i] for i in rng.permutation(len(rest))[:max(n_hold - len(forced), 0)]}
     return np.array([g in held for g in knocked_genes], dtype=bool)
+
+
+def heldout_regulators(pairs: pd.DataFrame) -> set[str]:
+    """Regulators held out of training: gene_a of a val/test pair, never gene_a of a training
+    pair (tf_holdout's and a user regulator list's held-out regulators; empty under `random`)."""
+    train = pairs["fold"] == "train"
+    return set(pairs.loc[~train, "gene_a"]) - set(pairs.loc[train, "gene_a"])
 
 
 def message_graph(a: np.ndarray, b: np.ndarray, label: np.ndarray) -> np.ndarray:

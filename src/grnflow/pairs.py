@@ -349,12 +349,4 @@ def user_pair_codes(path, genes, regulators, targets, split: str, seed: int) -> 
     return _coded(gene_index, a, b, label, fold, edges, split, seed)
 
 
-def heldout_regulators(table: pd.DataFrame) -> set[str]:
-    """Regulators held out of training: gene_a of a val/test pair, never gene_a of a training
-    pair (tf_holdout's and a regulator list's held-out regulators; empty under `random`).
-    MTLGRN holds their knockout experiments out of training too."""
-    train = table["fold"] == "train"
-    return set(table.loc[~train, "gene_a"]) - set(table.loc[train, "gene_a"])
-
-
-__all__ = ["make_pairs", "pair_codes", "heldout_regulators", "write_pairs", "build_pairs", "split_rng", "FOLDS", "SPLITS", "PAIR_COLUMNS"]
+__all__ = ["make_pairs", "pair_codes", "write_pairs", "build_pairs", "split_rng", "FOLDS", "SPLITS", "PAIR_COLUMNS"]
