@@ -24,6 +24,7 @@ from grnflow.methods import ORDER as METHOD_ORDER
 from grnflow.names import PREDICTION_COLUMNS, SPLITS
 from grnflow.per_regulator import COLUMNS as PER_REGULATOR_COLUMNS
 from grnflow.per_regulator import PER_REGULATOR_KEYS, per_regulator, regulator_summary
+from grnflow.settings import schema_defaults
 from grnflow.versus import versus_baselines
 
 ID_COLUMNS = ["dataset", "split", "method", "seed"]
@@ -84,10 +85,6 @@ def read_job_metrics(path: str | Path) -> dict:
         raise InputError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
 
 
-# Defaults of direct calls (tests); the workflow passes config `compare.*` (the schema's defaults).
-DEFAULT_SETTINGS = {"min_regulator_pairs": 5}
-
-
 def job_row(dataset: str, split: str, method: str, seed: int, predictions: str | Path, job_metrics: str | Path,
             settings: dict | None = None, known_regulators=None, regulator_rows: list | None = None) -> dict:
     """Metrics of one job: ranking metrics (overall, per regulator and per pair class), MCC/F1
@@ -96,7 +93,7 @@ def job_row(dataset: str, split: str, method: str, seed: int, predictions: str |
     `known_regulators` (genes with a reference edge) gives `n_neg_no_edge`, the negatives whose
     regulator has no known edge; the per-regulator table is appended to `regulator_rows`.
     """
-    settings = {**DEFAULT_SETTINGS, **(settings or {})}
+    settings = {**schema_defaults("compare"), **(settings or {})}
     pred = read_predictions(predictions)
     facts = read_job_metrics(job_metrics)
     labels, scores = pred["label"].to_numpy(dtype=int), pred["score"].to_numpy(dtype=float)

@@ -31,8 +31,8 @@ from grnflow.methods import BY_NAME, ORDER
 from grnflow.metrics import PAIR_CLASSES
 from grnflow.names import SPLITS
 from grnflow.report_views import (
-    DEFAULT_SETTINGS,
     beeline_view,
+    compare_settings,
     model_warnings,
     regulator_view,
     small_groups,
@@ -269,7 +269,7 @@ def dataset_context(dataset: str, summary: pd.DataFrame, metrics: pd.DataFrame, 
                     figures: dict, curve_seed: int, top: dict | None = None, settings: dict | None = None,
                     beeline: str | Path | None = None) -> dict:
     """Everything one dataset's part of the page shows (`ds` in the section templates)."""
-    settings = {**DEFAULT_SETTINGS, **(settings or {})}
+    settings = compare_settings(settings)
     warnings = model_warnings(metrics)
     losers = {(w["split"], w["model"]) for w in warnings if w["metric"] == "auroc"}
     regulators = regulator_view(metrics, settings)
@@ -330,7 +330,7 @@ def render_page(datasets: list[dict], methods: list[str], page_alerts: list[dict
 
 
 def _figures(root: Path, dataset: str, summary: pd.DataFrame, figures_dir, methods, splits, curve_seed,
-             min_group_pairs: int = DEFAULT_SETTINGS["min_group_pairs"]) -> dict:
+             min_group_pairs: int) -> dict:
     """Write the dataset's figures; {figure name: PNG path}."""
     figures = {}
     for split in splits:
@@ -366,7 +366,7 @@ def build_report(
 
     `settings`: config `compare.*` (top_regulator_limit, min_group_pairs)."""
     root = Path(root)
-    settings = {**DEFAULT_SETTINGS, **(settings or {})}
+    settings = compare_settings(settings)
     contexts = []
     for dataset in datasets:
         comparison = root / dataset / "comparison"

@@ -17,11 +17,15 @@ from grnflow.methods import ORDER
 from grnflow.names import SPLITS
 from grnflow.per_regulator import PER_REGULATOR_KEYS
 from grnflow.report_figures import ordered
+from grnflow.settings import schema_defaults
 from grnflow.versus import versus_baselines
 
 LABELS = {"auroc": "AUROC", "aupr": "AUPR", "aupr_ratio": "AUPR ratio", "epr": "EPR"}
-# Defaults of direct calls (tests); the workflow passes config `compare.*` (the schema's).
-DEFAULT_SETTINGS = {"top_regulator_limit": 0.3, "min_group_pairs": 20}
+
+
+def compare_settings(settings: dict | None = None) -> dict:
+    """Config `compare.*`: the given keys over the schema's defaults (the one source of them)."""
+    return {**schema_defaults("compare"), **(settings or {})}
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -66,7 +70,7 @@ def regulator_view(metrics: pd.DataFrame, settings: dict | None = None) -> dict:
     """Per split: the largest regulator's share of test positives (warned above the limit),
     negatives from regulators without a known edge, and per method the median [IQR] of the
     per-regulator metrics over the evaluated regulators."""
-    limit = float({**DEFAULT_SETTINGS, **(settings or {})}["top_regulator_limit"])
+    limit = float(compare_settings(settings)["top_regulator_limit"])
     groups, alerts = [], []
     if "top_regulator_share" not in metrics.columns:
         return {"groups": [], "alerts": [], "limit": limit}
