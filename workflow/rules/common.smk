@@ -163,7 +163,10 @@ def user_split_spec(dataset, split):
     spec = SPLIT_SPECS[split]
     if not spec:
         return None
-    return {k: (v.replace("{dataset}", dataset) if k != "name" else v) for k, v in spec.items()}
+    return {
+        k: (v.replace("{dataset}", dataset) if k != "name" else v)
+        for k, v in spec.items()
+    }
 
 
 def pairs_file(dataset, split, seed):
