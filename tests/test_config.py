@@ -82,3 +82,13 @@ def test_source_kinds():
     assert source_kind({"url": "https://x/a", "sha256": "0" * 64}) == "url"
     with pytest.raises(InputError):
         source_kind({"sha256": "0" * 64})
+
+
+def test_user_splits_in_config_are_checked():
+    from grnflow.config import check_splits
+
+    check_splits(["random", {"name": "published", "pairs": "p.tsv"}, {"name": "mine", "regulators": "r.txt"}])
+    with pytest.raises(InputError, match=r"splits\[1\] 'leave_one_out' is not one of random, tf_holdout"):
+        check_splits(["random", "leave_one_out"])
+    with pytest.raises(InputError, match="the name random is used twice"):
+        check_splits(["random", {"name": "random", "pairs": "p.tsv"}])

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from grnflow.errors import InputError
+from grnflow.names import SPLITS
 
 REQUIRED_INPUTS = ("expression", "network")
 
@@ -34,8 +35,24 @@ def dataset_names(config: dict) -> list[str]:
     return list(selected)
 
 
+def check_splits(splits: list) -> None:
+    """Built-in split names must be known; every split (built-in or user) has its own name."""
+    names = []
+    for i, split in enumerate(splits):
+        if isinstance(split, str) and split not in SPLITS:
+            raise InputError(
+                f"config: splits[{i}] {split!r} is not one of {', '.join(SPLITS)}; a user split is "
+                "{name: <name>, pairs: <file>} or {name: <name>, regulators: <file>} (config/README.md)"
+            )
+        names.append(split if isinstance(split, str) else split["name"])
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputError(f"config: splits: the name {dup[0]} is used twice; every split needs its own name")
+
+
 def check_config(config: dict) -> None:
     """Raise InputError naming the key when the config is valid JSON-schema-wise but unusable."""
+    check_splits(config.get("splits", []))
     for name in dataset_names(config):
         cfg = config["datasets"][name]
         inputs = cfg.get("inputs", {})
