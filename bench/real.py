@@ -61,6 +61,35 @@ def results_table(metrics: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def regulator_table(metrics: pd.DataFrame) -> str:
+    """Markdown: per split x method, the per-regulator AUROC/AUPR median (mean over seeds), the
+    regulators evaluated and the largest regulator's share of the test positives."""
+    if "auroc_reg_median" not in metrics.columns:
+        return "No per-regulator metrics."
+    lines = ["| split | method | AUROC median/regulator | AUPR median/regulator | regulators | top share |",
+             "|---|---|---|---|---|---|"]
+    for (split, method), rows in metrics.groupby(["split", "method"], sort=False):
+        lines.append(f"| {split} | {method} | {mean_sd(rows['auroc_reg_median'])} | {mean_sd(rows['aupr_reg_median'])} | "
+                     f"{rows['n_regulators_evaluated'].mean():.0f} | {rows['top_regulator_share'].mean():.2f} |")
+    return "\n".join(lines)
+
+
+def beeline_table(workdir: Path) -> str:
+    """Markdown: BEELINE's protocol for the label-free methods (comparison/beeline.tsv)."""
+    path = workdir / "results" / DATASET / "comparison" / "beeline.tsv"
+    if not path.exists():
+        return "No BEELINE table."
+    table = pd.read_csv(path, sep="\t")
+    first = table.iloc[0]
+    lines = [f"BEELINE protocol (whole reference: {first['n_regulators']} regulators x {first['n_genes']} genes, "
+             f"{first['n_candidates']} candidates, {first['n_edges']} edges, density {first['density']:.4f}):", "",
+             "| method | AUROC | AUPRC ratio | EPR | seeds |", "|---|---|---|---|---|"]
+    for method, rows in table.groupby("method", sort=False):
+        lines.append(f"| {method} | {mean_sd(rows['auroc'])} | {mean_sd(rows['auprc_ratio'])} | "
+                     f"{mean_sd(rows['epr'])} | {len(rows)} |")
+    return "\n".join(lines)
+
+
 def knockout_table(metrics: pd.DataFrame) -> str:
     ko = metrics[(metrics["method"] == "mtlgrn")]
     if "knockout_pearson" not in ko.columns or ko["knockout_pearson"].isna().all():
@@ -130,6 +159,9 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, no GPU, overlay `{args.overlay.relative_to(REPO)}`"
         + (f", wall time {wall / 60:.1f} min" if wall else ""),
         results_table(metrics),
+        "Per regulator (median over regulators with >= `compare.min_regulator_pairs` test positives "
+        "and negatives):\n\n" + regulator_table(metrics),
+        beeline_table(args.workdir),
         knockout_table(metrics),
         "Stage timings and peak memory:\n\n" + stage_table(args.workdir),
         "Training throughput:\n\n" + throughput_table(args.workdir),
