@@ -132,7 +132,9 @@ def run_summary(config: dict, datasets, sources, replaced: bool, user_files=(), 
 
     `sources`: every config file read; `user_files` (--configfile) and `cli_keys` (--config)
     are named last, in the order in which they win."""
-    methods, splits, seeds = config["methods"], config["splits"], config["seeds"]
+    methods, seeds = config["methods"], config["seeds"]
+    # a split is a built-in regime's name or a user split {name, pairs | regulators}
+    splits = [s if isinstance(s, str) else s["name"] for s in config["splits"]]
     models = [m for m in methods if m in MODEL_METHODS]
     per_dataset = len(splits) * len(seeds)
     users = [str(f) for f in user_files]
