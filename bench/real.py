@@ -156,7 +156,7 @@ def main() -> None:
                             text=True).stdout.strip() or "unknown"
     text = "\n\n".join([
         f"Real-data benchmark: `{DATASET}`, commit {commit}, {time.strftime('%Y-%m-%d')}, {platform.machine()} "
-        f"{os.cpu_count()} CPUs, no GPU, overlay `{args.overlay.relative_to(REPO)}`"
+        f"{os.cpu_count()} CPUs, no GPU, overlay `{args.overlay.resolve().relative_to(REPO)}`"
         + (f", wall time {wall / 60:.1f} min" if wall else ""),
         results_table(metrics),
         "Per regulator (median over regulators with >= `compare.min_regulator_pairs` test positives "

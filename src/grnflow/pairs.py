@@ -83,7 +83,8 @@ def pair_codes(
     Returns {names, gene_a, gene_b, label, direction, fold, pair_class}: gene_a/gene_b index
     `names` (the genes), fold indexes FOLDS. See the module docstring for the rules.
     The keyword defaults mirror the schema's for direct (test) calls; the workflow passes
-    every setting from the validated config.
+    every setting from the validated config. Longer than 60 lines: it runs the steps in order
+    (edges, candidate regulators, regime, units, negatives, assembly), each its own function.
     """
     regime = (spec or {}).get("regime", split)
     if regime not in REGIMES:
