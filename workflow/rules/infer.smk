@@ -1,0 +1,143 @@
+# Rules of the `infer` stage: the genome-wide inferred network (see STYLE: rule ->
+# workflow/scripts/infer_*.py -> src/grnflow/{infer,consensus,exports,discovery}.py).
+# Helpers and targets: workflow/rules/infer_common.smk.
+
+
+rule infer_gene_names:
+    """`gene name` table of the expression genes, from the annotation (optional everywhere)."""
+    input:
+        annotation=lambda wc: dataset_input(wc.dataset, "annotation"),
+        expression=data_file("{dataset}", "expression.tsv"),
+    output:
+        inferred("{dataset}", "gene_names.tsv"),
+    log:
+        "logs/{dataset}/infer/gene_names.log",
+    benchmark:
+        "benchmarks/{dataset}/infer/gene_names.tsv"
+    conda:
+        "../../envs/data.yaml"
+    params:
+        annotation=lambda wc: dataset_cfg(wc.dataset)["annotation"],
+    script:
+        "../scripts/infer_gene_names.py"
+
+
+rule infer_baseline:
+    """Rank every candidate edge with a baseline (seedless once; random once per infer seed)."""
+    input:
+        **INFER_COMMON,
+        importances=lambda wc: (
+            f"results/{wc.dataset}/baselines/tree_importances.tsv"
+            if wc.method == "trees"
+            else []
+        ),
+        names=lambda wc: gene_names_file(wc.dataset),
+    output:
+        inferred("{dataset}", "{method}/{run}.tsv.gz"),
+    log:
+        "logs/{dataset}/infer/{method}/{run}.log",
+    benchmark:
+        "benchmarks/{dataset}/infer/{method}/{run}.tsv"
+    wildcard_constraints:
+        method="degree|correlation|trees|random",
+        run=r"ranking|seed\d+",
+    conda:
+        "../../envs/report.yaml"
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/infer_baseline.py"
+
+
+rule infer_method:
+    """One method's network: its seeds' rankings aggregated by mean rank."""
+    input:
+        **INFER_COMMON,
+        rankings=lambda wc: method_rankings(wc.dataset, wc.method),
+        names=lambda wc: gene_names_file(wc.dataset),
+    output:
+        inferred("{dataset}", "{method}/network.tsv.gz"),
+    log:
+        "logs/{dataset}/infer/{method}/network.log",
+    benchmark:
+        "benchmarks/{dataset}/infer/{method}/network.tsv"
+    conda:
+        "../../envs/report.yaml"
+    resources:
+        mem_mb=4000,
+    params:
+        top_k=INFER["top_k"],
+    script:
+        "../scripts/infer_method.py"
+
+
+rule infer_consensus:
+    """Rank-average consensus of the configured methods, its novel edges and regulons."""
+    input:
+        **INFER_COMMON,
+        networks=lambda wc: [
+            inferred(wc.dataset, f"{m}/network.tsv.gz") for m in consensus_methods()
+        ],
+        names=lambda wc: gene_names_file(wc.dataset),
+    output:
+        consensus=inferred("{dataset}", "consensus.tsv.gz"),
+        novel=inferred("{dataset}", "novel.tsv"),
+        regulons=inferred("{dataset}", "regulons.tsv"),
+    log:
+        "logs/{dataset}/infer/consensus.log",
+    benchmark:
+        "benchmarks/{dataset}/infer/consensus.tsv"
+    conda:
+        "../../envs/report.yaml"
+    resources:
+        mem_mb=6000,
+    params:
+        methods=consensus_methods(),
+        top_k=INFER["top_k"],
+        novel_n=INFER["novel_n"],
+    script:
+        "../scripts/infer_consensus.py"
+
+
+rule infer_exports:
+    """The consensus network as BEELINE rankedEdges and as GraphML (top N edges)."""
+    input:
+        **INFER_COMMON,
+        consensus=inferred("{dataset}", "consensus.tsv.gz"),
+    output:
+        ranked=inferred("{dataset}", "rankedEdges.csv"),
+        graphml=inferred("{dataset}", "network.graphml"),
+    log:
+        "logs/{dataset}/infer/exports.log",
+    benchmark:
+        "benchmarks/{dataset}/infer/exports.tsv"
+    conda:
+        "../../envs/report.yaml"
+    params:
+        network_n=INFER["network_n"],
+    script:
+        "../scripts/infer_exports.py"
+
+
+rule infer_discovery:
+    """Hidden true edges (synthetic truth/hidden.tsv) among each ranking's top novel edges."""
+    input:
+        expression=data_file("{dataset}", "expression.tsv"),
+        tfs=data_file("{dataset}", "tfs.txt"),
+        hidden="results/{dataset}/synthetic/truth/hidden.tsv",
+        networks=lambda wc: [
+            inferred(wc.dataset, f"{m}/network.tsv.gz") for m in INFERABLE
+        ],
+        consensus=inferred("{dataset}", "consensus.tsv.gz"),
+    output:
+        inferred("{dataset}", "discovery.tsv"),
+    log:
+        "logs/{dataset}/infer/discovery.log",
+    benchmark:
+        "benchmarks/{dataset}/infer/discovery.tsv"
+    conda:
+        "../../envs/report.yaml"
+    params:
+        methods=INFERABLE,
+    script:
+        "../scripts/infer_discovery.py"
