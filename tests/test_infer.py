@@ -163,3 +163,26 @@ def test_demo_inferred_network_end_to_end(tmp_path):
     # The label-free consensus finds hidden true edges well above chance; random does not.
     assert disc.loc["consensus", "enrichment"] >= 3.0 * 1.5, disc
     assert disc.loc["random", "enrichment"] < 3.0, disc
+
+
+def test_knockout_predictors_and_majority_share():
+    from grnflow.knockouts import expression_predictor, score_predictor, typical_self_change
+
+    observed = np.array([[0.0, 2.0, -1.5, 0.1], [0.0, 0.2, 0.0, -3.0]])
+    mask = np.array([[False, True, True, True], [True, False, True, True]])
+    none = score_predictor(np.zeros_like(observed), observed, mask, threshold=1.0)
+    # Observed directions over the 6 entries: up, down, unchanged, unchanged, unchanged, down.
+    assert none["majority_class"] == "unchanged" and none["majority_share"] == pytest.approx(3 / 6)
+    assert none["direction_accuracy"] == pytest.approx(3 / 6) and np.isnan(none["pearson"])
+    perfect = score_predictor(observed, observed, mask, threshold=1.0)
+    assert perfect["direction_accuracy"] == 1.0 and perfect["pearson"] == pytest.approx(1.0)
+
+    # Gene B follows A, C mirrors A, D is noise; ko samples are left out of the correlation.
+    expr = pd.DataFrame({"s1": [1.0, 2.0, -1.0, 0.3], "s2": [-1.0, -2.0, 1.0, 0.1],
+                         "s3": [0.5, 1.0, -0.5, -0.4], "ko": [9.0, -9.0, 9.0, 9.0]},
+                        index=["A", "B", "C", "D"])
+    sheet = pd.DataFrame({"sample": ["s1", "s2", "s3", "ko"], "knockout": ["", "", "", "A"],
+                          "controls": ["", "", "", "s1;s2"]})
+    pred = expression_predictor(expr, sheet, np.array([0]), self_change=-2.0)
+    assert pred[0, :3] == pytest.approx([-2.0, -2.0, 2.0])
+    assert typical_self_change(np.array([0, 1]), np.array([[-3.0, 0.0], [0.0, -1.0]])) == -2.0

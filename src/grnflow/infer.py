@@ -21,7 +21,6 @@ from scipy.stats import rankdata
 from grnflow.errors import InputError
 from grnflow.io import read_gene_list, read_table, write_tsv
 from grnflow.methods import method
-from grnflow.promoters import expression_genes
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +64,15 @@ class Candidates:
         t = self.genes.get_indexer(np.asarray(targets, dtype=object))
         bad = (r < 0) | (t < 0) | (t == self.reg_pos[np.maximum(r, 0)])
         return np.where(bad, -1, r), np.where(bad, -1, t)
+
+
+def expression_genes(path: str | Path) -> list[str]:
+    """Gene IDs of the normalized matrix (its `gene` column), in file order, without reading values."""
+    try:
+        genes = read_table(path, sep="tab", usecols=[0], dtype=str, keep_default_na=False).iloc[:, 0]
+    except ValueError as exc:
+        raise InputError(f"{path}: cannot read the gene column of the expression matrix ({exc})") from exc
+    return genes[genes != ""].tolist()
 
 
 def make_candidates(genes, tfs) -> Candidates:

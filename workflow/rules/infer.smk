@@ -15,7 +15,7 @@ rule infer_gene_names:
     benchmark:
         "benchmarks/{dataset}/infer/gene_names.tsv"
     conda:
-        "../../envs/data.yaml"
+        "../../envs/report.yaml"
     params:
         annotation=lambda wc: dataset_cfg(wc.dataset)["annotation"],
     script:
@@ -141,3 +141,29 @@ rule infer_discovery:
         methods=INFERABLE,
     script:
         "../scripts/infer_discovery.py"
+
+
+rule infer_knockout_comparison:
+    """MTLGRN's held-out knockout predictions beside `no_change` and an expression-only predictor."""
+    input:
+        expression=data_file("{dataset}", "expression.tsv"),
+        samples=data_file("{dataset}", "samples.tsv"),
+        metrics=lambda wc: expand(
+            job_metrics_file(wc.dataset, "mtlgrn", "{split}", "{seed}"),
+            split=SPLITS,
+            seed=SEEDS,
+        ),
+    output:
+        inferred("{dataset}", "knockout_comparison.tsv"),
+    log:
+        "logs/{dataset}/infer/knockout_comparison.log",
+    benchmark:
+        "benchmarks/{dataset}/infer/knockout_comparison.tsv"
+    conda:
+        "../../envs/mtlgrn.yaml"
+    params:
+        runs=[[split, seed] for split in SPLITS for seed in SEEDS],
+        holdout=config["mtlgrn"]["knockout_holdout"],
+        threshold=config["mtlgrn"]["knockout_threshold"],
+    script:
+        "../scripts/infer_knockout_comparison.py"

@@ -65,6 +65,8 @@ def infer_targets():
         for ds in DATASETS
         for name in ("consensus.tsv.gz", "novel.tsv", "regulons.tsv", "network.graphml")
     ]
+    if "mtlgrn" in METHODS:
+        targets += [inferred(ds, "knockout_comparison.tsv") for ds in DATASETS]
     return targets + [inferred(ds, "discovery.tsv") for ds in discovery_datasets()]
 
 
