@@ -186,3 +186,19 @@ def test_knockout_predictors_and_majority_share():
     pred = expression_predictor(expr, sheet, np.array([0]), self_change=-2.0)
     assert pred[0, :3] == pytest.approx([-2.0, -2.0, 2.0])
     assert typical_self_change(np.array([0, 1]), np.array([[-3.0, 0.0], [0.0, -1.0]])) == -2.0
+
+
+def test_final_pairs_use_every_reference_edge_without_test_fold():
+    from grnflow.pairs import pair_codes
+
+    genes = [f"g{i}" for i in range(40)]
+    rng = np.random.default_rng(0)
+    reg = rng.choice(genes[:5], 60)
+    tgt = rng.choice(genes[5:], 60)
+    edges = pd.DataFrame({"r": reg, "t": tgt}).drop_duplicates()
+    codes = pair_codes(genes, edges["r"], edges["t"], genes[:5], "random", 0, val_fraction=0.1,
+                       test_fraction=0.0)
+    fold, label = codes["fold"], codes["label"]
+    assert set(fold.tolist()) == {0, 1}  # train and val only
+    assert label.sum() == len(edges) and (label == 0).sum() == len(edges)
+    assert (fold[label == 1] == 1).sum() == round(0.1 * len(edges))

@@ -167,3 +167,28 @@ rule infer_knockout_comparison:
         threshold=config["mtlgrn"]["knockout_threshold"],
     script:
         "../scripts/infer_knockout_comparison.py"
+
+
+rule infer_pairs:
+    """Training pairs of the final models: every reference edge in train or val, no test fold."""
+    input:
+        network=data_file("{dataset}", "network.tsv"),
+        tfs=data_file("{dataset}", "tfs.txt"),
+        expression=data_file("{dataset}", "expression.tsv"),
+    output:
+        inferred("{dataset}", "pairs/seed{seed}.tsv"),
+    log:
+        "logs/{dataset}/infer/pairs/seed{seed}.log",
+    benchmark:
+        "benchmarks/{dataset}/infer/pairs/seed{seed}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    resources:
+        mem_mb=4000,
+    params:
+        pairs=lambda wc: {
+            **dataset_cfg(wc.dataset)["pairs"],
+            "test_fraction": 0.0,
+        },
+    script:
+        "../scripts/infer_pairs.py"
