@@ -192,3 +192,48 @@ rule infer_pairs:
         },
     script:
         "../scripts/infer_pairs.py"
+
+
+rule infer_figures:
+    """The report's "Inferred network" figures of one dataset."""
+    input:
+        consensus=inferred("{dataset}", "consensus.tsv.gz"),
+        regulons=inferred("{dataset}", "regulons.tsv"),
+        comparison=lambda wc: (
+            inferred(wc.dataset, "knockout_comparison.tsv")
+            if "mtlgrn" in METHODS
+            else []
+        ),
+    output:
+        network=report(
+            inferred("{dataset}", "figures/network.png"),
+            caption="../report/infer_network.rst",
+            category="Inferred network",
+            subcategory="{dataset}",
+        ),
+        regulons=report(
+            inferred("{dataset}", "figures/regulons.png"),
+            caption="../report/infer_regulons.rst",
+            category="Inferred network",
+            subcategory="{dataset}",
+        ),
+        stability=report(
+            inferred("{dataset}", "figures/stability.png"),
+            caption="../report/infer_stability.rst",
+            category="Inferred network",
+            subcategory="{dataset}",
+        ),
+        knockouts=report(
+            inferred("{dataset}", "figures/knockouts.png"),
+            caption="../report/infer_knockouts.rst",
+            category="Inferred network",
+            subcategory="{dataset}",
+        ),
+    log:
+        "logs/{dataset}/infer/figures.log",
+    benchmark:
+        "benchmarks/{dataset}/infer/figures.tsv"
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/infer_figures.py"

@@ -63,7 +63,13 @@ def infer_targets():
     targets = [
         inferred(ds, name)
         for ds in DATASETS
-        for name in ("consensus.tsv.gz", "novel.tsv", "regulons.tsv", "network.graphml")
+        for name in (
+            "consensus.tsv.gz",
+            "novel.tsv",
+            "regulons.tsv",
+            "network.graphml",
+            "figures/network.png",
+        )
     ]
     if "mtlgrn" in METHODS:
         targets += [inferred(ds, "knockout_comparison.tsv") for ds in DATASETS]
