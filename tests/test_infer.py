@@ -134,7 +134,8 @@ def test_demo_inferred_network_end_to_end(tmp_path):
                       infer={"seeds": [0, 1]})
     cfg["datasets"]["demo"]["synthetic"]["known_fraction"] = 0.7
     out = tmp_path / "results/demo/inferred"
-    targets = [f"results/demo/inferred/{n}" for n in ("discovery.tsv", "network.graphml", "novel.tsv")]
+    targets = [f"results/demo/inferred/{n}"
+               for n in ("discovery.tsv", "network.graphml", "novel.tsv", "figures/network.png")]
     run_workflow(tmp_path, cfg, targets)
 
     genes = pd.read_csv(tmp_path / "results/demo/data/expression.tsv", sep="\t", usecols=[0]).iloc[:, 0]
@@ -157,6 +158,19 @@ def test_demo_inferred_network_end_to_end(tmp_path):
     assert not set(zip(novel["regulator"], novel["target"])) & set(zip(net["regulator"], net["target"]))
     ranked = pd.read_csv(out / "rankedEdges.csv", sep="\t")
     assert list(ranked.columns) == ["Gene1", "Gene2", "EdgeWeight"] and len(ranked) == len(cons)
+
+    # The report's "Inferred network" section renders from these files.
+    from grnflow.infer_report import inferred_context
+    from grnflow.report import _environment
+
+    ctx = inferred_context(tmp_path / "results", "demo", lambda path: f"png:{path.name}")
+    html = _environment().from_string(
+        '{% import "macros.html.j2" as m %}{% include "sections/inferred.html.j2" %}'
+    ).render(ds={"name": "demo", "inferred": ctx})
+    assert "Inferred network" in html and "png:network.png" in html and "png:stability.png" in html
+    first = novel.iloc[0]
+    assert f"{first['regulator_name']} ({first['regulator']})" in html
+    assert abs(ctx["k"] - len(net)) <= 2 and "Discovery check" in html  # k up to ties at rank k
 
     disc = pd.read_csv(out / "discovery.tsv", sep="\t").set_index("method")
     assert (disc["k"] == len(hidden)).all()

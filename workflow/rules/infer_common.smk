@@ -2,6 +2,7 @@
 # and targets. Kept apart from the rules, as `snakemake --lint` asks.
 
 from grnflow.infer import SEEDLESS
+from grnflow.infer_figures import FIGURES as INFER_FIGURES
 from grnflow.methods import LABEL_FREE, MODELS as MODEL_NAMES
 
 INFER = config["infer"]
@@ -81,3 +82,19 @@ INFER_COMMON = dict(
     tfs=data_file("{dataset}", "tfs.txt"),
     network=data_file("{dataset}", "network.tsv"),
 )
+
+
+def infer_report_inputs():
+    """What the report's "Inferred network" sections read (nothing without a consensus)."""
+    if not consensus_methods():
+        return []
+    files = [
+        inferred(ds, name)
+        for ds in DATASETS
+        for name in ["novel.tsv", "regulons.tsv"]
+        + [f"figures/{figure}.png" for figure in INFER_FIGURES]
+    ]
+    files += [inferred(ds, "discovery.tsv") for ds in discovery_datasets()]
+    if "mtlgrn" in METHODS:
+        files += [inferred(ds, "knockout_comparison.tsv") for ds in DATASETS]
+    return files
