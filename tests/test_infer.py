@@ -43,6 +43,7 @@ def test_ranks_share_ties_and_are_written_exactly():
     assert r[0, 1] == 1 and r[0, 0] == r[0, 3] == 2.5 and np.isnan(r[0, 2])
     assert top_k(r, 2).tolist() == [[False, True, False, False]]
     assert exact_ranks([1, 2.5, 1234567.5, 1500000]).tolist() == ["1", "2.5", "1234567.5", "1500000"]
+    assert exact_ranks([3.0, 1500000.0]).tolist() == [3, 1500000]
 
 
 def test_known_marks_exactly_the_reference_edges_among_candidates():

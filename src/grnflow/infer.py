@@ -10,6 +10,7 @@ ranking written at the end has one row per candidate:
 
 from __future__ import annotations
 
+import gzip
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from grnflow.errors import InputError
-from grnflow.io import read_gene_list, read_table, write_tsv
+from grnflow.io import atomic_path, read_gene_list, read_table, write_tsv
 from grnflow.methods import method
 
 log = logging.getLogger(__name__)
@@ -158,16 +159,30 @@ def add_names(table: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     return table
 
 
-def exact_ranks(rank) -> np.ndarray:
-    """Ranks as text without rounding: mean ranks of ties are whole or half numbers."""
+def exact_ranks(rank):
+    """Ranks without rounding: integers when no tie is split, else text (`12`, `12.5`)."""
     rank = np.asarray(rank, dtype=float)
     whole = np.floor(rank).astype(np.int64)
+    if (rank == whole).all():
+        return whole
     return np.char.add(whole.astype(str), np.where(rank > whole, ".5", ""))
 
 
 def write_ranking(table: pd.DataFrame, path: str | Path) -> None:
-    """Write a ranking table (`rank` exact, other floats with 8 significant digits)."""
-    write_tsv(table.assign(rank=exact_ranks(table["rank"])), path, float_format="%.8g")
+    """Write a ranking table (`rank` exact, other floats with 8 significant digits).
+
+    Gzip at level 1: a ranking has one row per candidate (1.5 M for yeast), and level 9
+    (`write_tsv`'s) costs ten times the time for a file a third smaller. Reproducible (mtime 0).
+    """
+    text = table.assign(rank=exact_ranks(table["rank"])).to_csv(
+        sep="\t", index=False, lineterminator="\n", float_format="%.8g")
+    path = Path(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as raw:
+        if path.suffix != ".gz":
+            raw.write(text.encode())
+            return
+        with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=1) as gz:
+            gz.write(text.encode())
 
 
 def read_ranking(path: str | Path) -> pd.DataFrame:

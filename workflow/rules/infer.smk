@@ -237,3 +237,83 @@ rule infer_figures:
         "../../envs/report.yaml"
     script:
         "../scripts/infer_figures.py"
+
+
+rule infer_gener:
+    """GENER's final model of one seed (all reference edges) and its ranking of every candidate."""
+    input:
+        expression=data_file("{dataset}", "expression.tsv"),
+        tfs=data_file("{dataset}", "tfs.txt"),
+        network=data_file("{dataset}", "network.tsv"),
+        pairs=inferred("{dataset}", "pairs/seed{seed}.tsv"),
+        names=lambda wc: gene_names_file(wc.dataset),
+    output:
+        ranking=inferred("{dataset}", "gener/seed{seed}.tsv.gz"),
+        model="results/{dataset}/models/gener/final/seed{seed}/model.keras",
+    log:
+        "logs/{dataset}/infer/gener/seed{seed}.log",
+    benchmark:
+        "benchmarks/{dataset}/infer/gener/seed{seed}.tsv"
+    conda:
+        "../../envs/gener.yaml"
+    threads: config["gener"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    params:
+        # Not an output: a killed job resumes from its per-epoch checkpoint here.
+        checkpoint_dir="results/{dataset}/checkpoints/gener/final/seed{seed}",
+        # The evaluation runs' settings: changing one retrains these models too.
+        settings={k: v for k, v in config["gener"].items() if k != "threads"},
+    script:
+        "../scripts/infer_gener.py"
+
+
+rule infer_mtlgrn:
+    """MTLGRN's final model of one seed: ranking of every candidate and in-silico knockouts."""
+    input:
+        features="results/{dataset}/mtlgrn/features.tsv",
+        expression=data_file("{dataset}", "expression.tsv"),
+        samples=data_file("{dataset}", "samples.tsv"),
+        tfs=data_file("{dataset}", "tfs.txt"),
+        network=data_file("{dataset}", "network.tsv"),
+        pairs=inferred("{dataset}", "pairs/seed{seed}.tsv"),
+        names=lambda wc: gene_names_file(wc.dataset),
+    output:
+        ranking=inferred("{dataset}", "mtlgrn/seed{seed}.tsv.gz"),
+        knockouts=inferred("{dataset}", "mtlgrn/knockouts_seed{seed}.tsv.gz"),
+        model="results/{dataset}/models/mtlgrn/final/seed{seed}/model.pt",
+    log:
+        "logs/{dataset}/infer/mtlgrn/seed{seed}.log",
+    benchmark:
+        "benchmarks/{dataset}/infer/mtlgrn/seed{seed}.tsv"
+    conda:
+        "../../envs/mtlgrn.yaml"
+    threads: config["mtlgrn"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    params:
+        checkpoints="results/{dataset}/checkpoints/mtlgrn/final/seed{seed}",
+        mtlgrn={k: v for k, v in config["mtlgrn"].items() if k != "threads"},
+    script:
+        "../scripts/infer_mtlgrn.py"
+
+
+rule infer_knockouts:
+    """In-silico knockouts of every TF list regulator: the final MTLGRN seeds averaged."""
+    input:
+        expand(
+            inferred("{{dataset}}", "mtlgrn/knockouts_seed{seed}.tsv.gz"),
+            seed=INFER_SEEDS,
+        ),
+    output:
+        inferred("{dataset}", "knockouts.tsv.gz"),
+    log:
+        "logs/{dataset}/infer/knockouts.log",
+    benchmark:
+        "benchmarks/{dataset}/infer/knockouts.tsv"
+    conda:
+        "../../envs/mtlgrn.yaml"
+    script:
+        "../scripts/infer_knockouts.py"

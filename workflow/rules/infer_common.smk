@@ -7,8 +7,8 @@ from grnflow.methods import LABEL_FREE, MODELS as MODEL_NAMES
 
 INFER = config["infer"]
 INFER_SEEDS = INFER["seeds"]
-# Methods that can rank every candidate (the models join once their final models exist).
-INFERABLE = [m for m in METHODS if m in BASELINES]
+# Methods that rank every candidate: the baselines directly, the models by final models.
+INFERABLE = list(METHODS)
 
 
 def consensus_methods():
@@ -73,7 +73,11 @@ def infer_targets():
         )
     ]
     if "mtlgrn" in METHODS:
-        targets += [inferred(ds, "knockout_comparison.tsv") for ds in DATASETS]
+        targets += [
+            inferred(ds, name)
+            for ds in DATASETS
+            for name in ("knockout_comparison.tsv", "knockouts.tsv.gz")
+        ]
     return targets + [inferred(ds, "discovery.tsv") for ds in discovery_datasets()]
 
 
