@@ -46,12 +46,13 @@ def peak_mb() -> float:
 
 def part_gener(threads: int) -> dict:
     from grnflow.gener import configure_tensorflow
-    from grnflow.gener_model import build_model, compile_model
+    from grnflow.gener_model import from_settings
     from grnflow.infer_gener import gener_candidate_scores
+    from grnflow.settings import GenerSettings, from_schema
 
     configure_tensorflow(threads, 0)
     matrix = np.random.default_rng(0).normal(size=(N_GENES, N_SAMPLES)).astype(np.float32)
-    model = compile_model(build_model(N_SAMPLES))
+    model = from_settings(N_SAMPLES, from_schema(GenerSettings))
     cands = candidates()
     start = time.perf_counter()
     scores = gener_candidate_scores(model, matrix, cands, threads=threads)
@@ -65,7 +66,8 @@ def part_mtlgrn(threads: int) -> dict:
     import torch
 
     from grnflow.infer_mtlgrn import decode_all, in_silico_knockouts
-    from grnflow.mtlgrn import MTLGRN
+    from grnflow.mtlgrn_model import MTLGRN
+    from grnflow.settings import MtlgrnSettings, from_schema
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -73,7 +75,7 @@ def part_mtlgrn(threads: int) -> dict:
     x = torch.as_tensor(rng.normal(size=(N_GENES, N_FEATURES)), dtype=torch.float32)
     edges = rng.integers(0, N_GENES, size=(2, N_EDGES))
     edge_index = torch.as_tensor(np.concatenate([edges, edges[::-1]], axis=1), dtype=torch.long)
-    model = MTLGRN(N_FEATURES, N_SAMPLES).eval()
+    model = MTLGRN.from_settings(N_FEATURES, N_SAMPLES, from_schema(MtlgrnSettings)).eval()
     cands = candidates()
     rows = np.arange(N_GENES)
     start = time.perf_counter()

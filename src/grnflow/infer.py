@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from grnflow.errors import InputError
 from grnflow.io import atomic_path, read_gene_list, read_table, write_tsv
@@ -119,10 +118,26 @@ def reference_matrices(cands: Candidates, network: pd.DataFrame, source: str = "
     return known, sign
 
 
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks of `values`, highest first; tied values share the mean of their positions."""
+    values = np.asarray(values, dtype=float)
+    order = np.argsort(-values, kind="stable")
+    ordered = values[order]
+    first = np.concatenate([[True], ordered[1:] != ordered[:-1]]) if len(values) else np.zeros(0, bool)
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], len(values))
+    out = np.empty(len(values))
+    out[order] = ((starts + ends + 1) / 2.0)[np.cumsum(first) - 1]
+    return out
+
+
 def ranks(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Rank of every candidate cell (1 = highest score, ties share the mean position); NaN off mask."""
     out = np.full(scores.shape, np.nan)
-    out[mask] = rankdata(-scores[mask], method="average")
+    values = scores[mask]
+    if np.isnan(values).any():
+        raise ValueError(f"{int(np.isnan(values).sum())} candidate scores are NaN")
+    out[mask] = average_ranks(values)
     return out
 
 

@@ -43,15 +43,17 @@ def gener_candidate_scores(model, matrix: np.ndarray, cands: Candidates, threads
 
 def run_infer_gener(expression: str | Path, tfs: str | Path, network: str | Path,
                     pairs: str | Path, out_ranking: str | Path, out_model: str | Path,
-                    checkpoint_dir: str | Path, seed: int, threads: int = 2,
-                    names: str | Path | None = None, **settings) -> dict:
-    """Train the final GENER model of one seed and rank every candidate edge."""
-    from grnflow.gener import configure_tensorflow, fit_gener, save_model
+                    checkpoint_dir: str | Path, seed: int, settings, threads: int = 2,
+                    names: str | Path | None = None) -> dict:
+    """Train the final GENER model of one seed (`settings`: grnflow.settings.GenerSettings, the
+    evaluation runs' own) and rank every candidate edge."""
+    from grnflow.gener import CHECKPOINT_NAME, configure_tensorflow, fit_gener, save_model
     from grnflow.gener_data import load_expression, pair_indices, pair_targets
     from grnflow.predictions import read_pairs
+    from grnflow.train_core import remove_checkpoint
 
     device = configure_tensorflow(threads, seed)
-    classes = settings.get("classes", "binary")
+    classes = settings.classes
     genes, matrix = load_expression(expression)
     table = read_pairs(pairs)
     ia, ib = pair_indices(table, genes, pairs)
@@ -66,22 +68,11 @@ def run_infer_gener(expression: str | Path, tfs: str | Path, network: str | Path
              len(tr), len(va), device)
     model, state = fit_gener(matrix, train=(ia[tr], ib[tr], y[tr]),
                              val=(ia[va], ib[va], y[va], label[va]),
-                             checkpoint_dir=checkpoint_dir, seed=seed, threads=threads, **settings)
+                             checkpoint_dir=checkpoint_dir, seed=seed, settings=settings, threads=threads)
     save_model(model, out_model)
     cands = make_candidates(genes, read_gene_list(tfs))
     scores = gener_candidate_scores(model, matrix, cands, threads=threads)
     write_ranking_job(scores, cands, network, out_ranking, names)
-    _clean(checkpoint_dir)
-    return {"epochs": state["epoch"], "best_epoch": state["best_epoch"],
-            "train_seconds": state["train_seconds"]}
-
-
-def _clean(checkpoint_dir: str | Path) -> None:
-    """Remove the finished job's checkpoint folder (it only serves a resumed job)."""
-    from grnflow.gener import CHECKPOINT_NAME
-
-    (Path(checkpoint_dir) / CHECKPOINT_NAME).unlink(missing_ok=True)
-    try:
-        Path(checkpoint_dir).rmdir()
-    except OSError:
-        pass
+    remove_checkpoint(Path(checkpoint_dir) / CHECKPOINT_NAME)
+    return {"epochs": state.epoch, "best_epoch": state.stopping.best_epoch,
+            "train_seconds": state.train_seconds}

@@ -26,14 +26,13 @@ KO_CHUNK = 16  # regulators per knockout-head call (its hidden layer is chunk x 
 
 
 def decode_all(model, z, cands: Candidates, gene_rows: np.ndarray):
-    """Link logits of every candidate, regulators x genes, in one matrix product."""
+    """Link logits of every candidate, regulators x genes (candidate order), in one product."""
     import torch
 
     with torch.no_grad():
-        zr, zg = z[torch.as_tensor(gene_rows[cands.reg_pos])], z[torch.as_tensor(gene_rows)]
-        if model.decoder == "bilinear":
-            zr = zr @ model.bilinear
-        return (zr @ zg.T).cpu().numpy().astype(np.float64)
+        regulators = torch.as_tensor(gene_rows[cands.reg_pos], device=z.device)
+        logits = model.decode_all(z, regulators)[:, torch.as_tensor(gene_rows, device=z.device)]
+        return logits.cpu().numpy().astype(np.float64)
 
 
 def wild_type_mean(expr: pd.DataFrame, sheet: pd.DataFrame) -> np.ndarray:
@@ -61,20 +60,19 @@ def in_silico_knockouts(model, z, knocked_rows: np.ndarray, control: np.ndarray,
 def run_infer_mtlgrn(features: str | Path, expression: str | Path, samples: str | Path,
                      tfs: str | Path, network: str | Path, pairs: str | Path,
                      out_ranking: str | Path, out_knockouts: str | Path, out_model: str | Path,
-                     checkpoint_dir: str | Path, seed: int, params: dict, threads: int = 1,
+                     checkpoint_dir: str | Path, seed: int, settings, threads: int = 1,
                      names: str | Path | None = None) -> dict:
-    """Train the final MTLGRN model of one seed; rank every candidate; knock out every TF."""
+    """Train the final MTLGRN model of one seed (`settings`: grnflow.settings.MtlgrnSettings,
+    the evaluation runs' own); rank every candidate; knock out every TF."""
     import torch
 
     from grnflow.io import atomic_path
-    from grnflow.mtlgrn import DEFAULTS, build_problem, knockout_targets, pick_device, read_samples, train
+    from grnflow.mtlgrn import CHECKPOINT_NAME, pick_device, train
+    from grnflow.mtlgrn_data import build_problem, knockout_targets, read_samples
     from grnflow.predictions import read_pairs
+    from grnflow.train_core import remove_checkpoint
 
-    torch.set_num_threads(threads)
-    device = pick_device()
-    if device.type == "cpu":
-        torch.use_deterministic_algorithms(True)
-    p = {**DEFAULTS, **params}
+    device = pick_device(threads)
     feats = read_table(features, sep="tab", dtype={"gene": str}).set_index("gene")
     expr = read_normalized(expression)
     sheet = read_samples(samples)
@@ -83,7 +81,7 @@ def run_infer_mtlgrn(features: str | Path, expression: str | Path, samples: str 
                             np.zeros(len(knockouts), dtype=bool), pairs)
     log.info("final model: %d train / %d val pairs, %d knockout experiments (all in training), "
              "device %s", len(problem.train[0]), len(problem.val[0]), len(knockouts), device.type)
-    result = train(problem, p, seed, device, checkpoint_dir)
+    result = train(problem, settings, seed, device, checkpoint_dir)
     model = result.model.eval()
     with atomic_path(out_model) as tmp:
         torch.save(model.state_dict(), tmp)
@@ -108,17 +106,8 @@ def run_infer_mtlgrn(features: str | Path, expression: str | Path, samples: str 
         change = np.full((len(knocked), len(cands.genes)), np.nan)
     table = pd.DataFrame(change, index=pd.Index(cands.regulators, name="regulator"), columns=cands.genes)
     write_tsv(table.reset_index(), out_knockouts, float_format="%.5g")
-    _clean(checkpoint_dir)
+    remove_checkpoint(Path(checkpoint_dir) / CHECKPOINT_NAME)
     return {"epochs": result.epochs, "tasks": result.tasks}
-
-
-def _clean(checkpoint_dir: str | Path) -> None:
-    for path in Path(checkpoint_dir).glob("*"):
-        path.unlink(missing_ok=True)
-    try:
-        Path(checkpoint_dir).rmdir()
-    except OSError:
-        pass
 
 
 def mean_knockouts(paths: list[str | Path], out: str | Path) -> pd.DataFrame:

@@ -92,7 +92,7 @@ def run_knockout_comparison(expression: str | Path, samples: str | Path,
                             holdout: float, threshold: float) -> pd.DataFrame:
     """knockout_comparison.tsv: MTLGRN's held-out knockout scores (its evaluation jobs'
     metrics) beside `no_change` and `expression` on the same held-out knocked genes."""
-    from grnflow.mtlgrn import holdout_knockouts, knockout_targets, read_samples
+    from grnflow.mtlgrn_data import holdout_knockouts, knockout_targets, read_samples
 
     expr = read_normalized(expression)
     sheet = read_samples(samples)

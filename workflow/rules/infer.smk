@@ -264,7 +264,7 @@ rule infer_gener:
         # Not an output: a killed job resumes from its per-epoch checkpoint here.
         checkpoint_dir="results/{dataset}/checkpoints/gener/final/seed{seed}",
         # The evaluation runs' settings: changing one retrains these models too.
-        settings={k: v for k, v in config["gener"].items() if k != "threads"},
+        settings=job_settings(config["gener"]),
     script:
         "../scripts/infer_gener.py"
 
@@ -294,8 +294,10 @@ rule infer_mtlgrn:
         gpu=1,
         mem_mb=4000,
     params:
-        checkpoints="results/{dataset}/checkpoints/mtlgrn/final/seed{seed}",
-        mtlgrn={k: v for k, v in config["mtlgrn"].items() if k != "threads"},
+        # Not an output: a killed job resumes from its per-epoch checkpoint here.
+        checkpoint_dir="results/{dataset}/checkpoints/mtlgrn/final/seed{seed}",
+        # The evaluation runs' settings: changing one retrains these models too.
+        settings=job_settings(config["mtlgrn"]),
     script:
         "../scripts/infer_mtlgrn.py"
 
