@@ -5,6 +5,8 @@
   novel edges red (opacity = stability); the hubs are labelled with their names.
 - `regulons.png`: predicted regulon sizes (consensus top k) per regulator, known vs novel.
 - `stability.png`: the stability distribution of the consensus top-k edges, known vs novel.
+- `responders.png`: the strongest predicted responders of the in-silico knockouts of the
+  largest regulons' regulators (MTLGRN's final models).
 - `knockouts.png`: direction accuracy of MTLGRN's held-out knockout predictions beside the
   simple predictors and the majority-class share (when MTLGRN ran).
 """
@@ -21,7 +23,7 @@ from grnflow.io import atomic_path, read_table
 
 log = logging.getLogger(__name__)
 
-FIGURES = ("network", "regulons", "stability", "knockouts")
+FIGURES = ("network", "regulons", "stability", "knockouts", "responders")
 DRAW_EDGES = 300  # the network drawing shows at most this many top edges (readability)
 HUBS = 12  # regulators labelled in the drawing
 TOP_REGULONS = 30
@@ -160,8 +162,37 @@ def knockouts_figure(comparison: pd.DataFrame, path: str | Path, title: str) -> 
     _save(fig, path)
 
 
+def responders_figure(knockouts: pd.DataFrame, regulons: pd.DataFrame, path: str | Path,
+                      title: str, n_regulators: int = 3, n_genes: int = 12) -> None:
+    """Top predicted responders (largest |change|) of a few regulators' in-silico knockouts."""
+    plt = _plt()
+    names = {}
+    if "regulator_name" in regulons.columns:
+        names = dict(zip(regulons["regulator"], regulons["regulator_name"]))
+        names.update(zip(regulons["target"], regulons["target_name"]))
+    chosen = [r for r in regulons["regulator"].value_counts().index if r in knockouts.index]
+    chosen = [r for r in chosen if knockouts.loc[r].notna().any()][:n_regulators]
+    fig, axes = plt.subplots(1, max(len(chosen), 1), figsize=(4 * max(len(chosen), 1), 4), squeeze=False)
+    if not chosen:
+        axes[0, 0].text(0.5, 0.5, "no in-silico knockouts (MTLGRN's knockout task did not run)",
+                        ha="center", va="center", fontsize=9)
+        axes[0, 0].set_axis_off()
+    for ax, reg in zip(axes[0], chosen):
+        change = knockouts.loc[reg].drop(reg, errors="ignore").dropna()
+        top = change.reindex(change.abs().sort_values(ascending=False).index[:n_genes])[::-1]
+        ax.barh([names.get(g) or g for g in top.index], top.to_numpy(),
+                color=np.where(top.to_numpy() < 0, "tab:blue", "tab:red"))
+        ax.axvline(0, color="black", lw=0.5)
+        ax.set_title(f"knockout of {names.get(reg) or reg}", fontsize=10)
+        ax.set_xlabel("predicted change")
+    fig.suptitle(f"{title}: in-silico knockouts, strongest predicted responders")
+    fig.tight_layout()
+    _save(fig, path)
+
+
 def run_infer_figures(dataset: str, consensus: str | Path, regulons: str | Path,
-                      outdir: str | Path, comparison: str | Path | None = None) -> None:
+                      outdir: str | Path, comparison: str | Path | None = None,
+                      knockouts: str | Path | None = None) -> None:
     """Write the inferred-network figures of one dataset under `outdir`."""
     outdir = Path(outdir)
     dtype = {"regulator": str, "target": str, "regulator_name": str, "target_name": str}
@@ -173,4 +204,7 @@ def run_infer_figures(dataset: str, consensus: str | Path, regulons: str | Path,
     stability_figure(cons, k, outdir / "stability.png", dataset)
     table = read_table(comparison, sep="tab") if comparison else pd.DataFrame()
     knockouts_figure(table, outdir / "knockouts.png", dataset)
+    ko = (read_table(knockouts, sep="tab", dtype={"regulator": str}).set_index("regulator")
+          if knockouts else pd.DataFrame())
+    responders_figure(ko, reg, outdir / "responders.png", dataset)
     log.info("figures written under %s", outdir)

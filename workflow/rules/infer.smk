@@ -229,6 +229,12 @@ rule infer_figures:
             category="Inferred network",
             subcategory="{dataset}",
         ),
+        responders=report(
+            inferred("{dataset}", "figures/responders.png"),
+            caption="../report/infer_responders.rst",
+            category="Inferred network",
+            subcategory="{dataset}",
+        ),
     log:
         "logs/{dataset}/infer/figures.log",
     benchmark:

@@ -10,4 +10,5 @@ with log_to(snakemake.log[0]):
         regulons=snakemake.input.regulons,
         outdir=Path(snakemake.output.network).parent,
         comparison=snakemake.input.comparison or None,
+        knockouts=snakemake.input.knockouts or None,
     )
