@@ -204,6 +204,9 @@ rule infer_figures:
             if "mtlgrn" in METHODS
             else []
         ),
+        knockouts=lambda wc: (
+            inferred(wc.dataset, "knockouts.tsv.gz") if "mtlgrn" in METHODS else []
+        ),
     output:
         network=report(
             inferred("{dataset}", "figures/network.png"),
