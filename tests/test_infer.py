@@ -248,3 +248,11 @@ def test_demo_final_models_discover_and_knock_out(tmp_path):
     genes = [g for g in ko.columns if g != hub]
     is_target = np.isin(genes, truth.loc[truth["regulator"] == hub, "target"])
     assert roc_auc_score(is_target, ko.loc[hub, genes].abs()) >= 0.65
+
+
+def test_consensus_method_not_run_is_refused_before_any_job(tmp_path):
+    cfg = tiny_config(methods=["degree", "trees"], infer={"methods": ["gener", "trees"]})
+    proc = run_workflow(tmp_path, cfg, extra=["-n"], check=False)
+    assert proc.returncode != 0
+    assert "infer.methods lists gener" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
