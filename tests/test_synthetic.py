@@ -272,7 +272,7 @@ def test_snakemake_synthesize(tmp_path):
 
 
 def test_known_fraction_hides_the_rest_of_the_true_network(tmp_path, tiny):
-    out, _ = tiny
+    out = tiny
     assert len(read(out, "truth/hidden.tsv")) == 0  # default 1.0: the reference is the truth
     assert len(read(out, "network.tsv")) == len(read(out, "truth/edges.tsv"))
     write_dataset({**TINY, "known_fraction": 0.7}, tmp_path)
