@@ -274,14 +274,12 @@ def baseline_scores(name: str, cands: Candidates, network: pd.DataFrame, seed: i
 
 
 def read_gene_names(path: str | Path | None) -> pd.Series | None:
-    """Optional `gene name` table -> Series gene ID -> name (None without a table)."""
+    """Optional `gene name` table (rule gene_names) -> Series gene ID -> name; None without one."""
     if not path:
         return None
-    table = read_table(path, sep="tab", dtype=str, keep_default_na=False)
-    if list(table.columns[:2]) != ["gene", "name"]:
-        raise InputError(f"{path}: expected the columns `gene name` (found "
-                         f"{', '.join(map(str, table.columns[:2]))})")
-    return table.set_index("gene")["name"]
+    from grnflow.gene_name_table import read_gene_names as read_table_of_names
+
+    return read_table_of_names(path)
 
 
 def write_ranking_job(scores: np.ndarray, cands: Candidates, network: str | Path,
@@ -307,25 +305,3 @@ def run_infer_baseline(name: str, expression: str | Path, tfs: str | Path,
     scores = baseline_scores(name, cands, reference, seed, expression, importances)
     return write_ranking_job(scores, cands, network, out, names)
 
-
-def write_gene_names(annotation: str | Path, expression: str | Path, out: str | Path,
-                     id_attributes=None, feature_types=None) -> pd.DataFrame:
-    """`gene name` table of the expression genes from the annotation's Name (else gene) attribute.
-
-    Genes without an annotated name get an empty name; the table is optional everywhere.
-    """
-    from grnflow.annotation import DEFAULT_FEATURE_TYPES, DEFAULT_ID_ATTRIBUTES, gene_index
-
-    genes = expression_genes(expression)
-    index = gene_index(annotation, genes, id_attributes or DEFAULT_ID_ATTRIBUTES,
-                       feature_types or DEFAULT_FEATURE_TYPES)
-    features = index.features
-    name = pd.Series("", index=features.index, dtype=object)
-    for attribute in ("gene", "Name"):  # Name wins where both exist
-        if attribute in features.columns:
-            value = features[attribute].astype(object)
-            name = name.where(value.isna(), value.astype(str))
-    table = pd.DataFrame({"gene": genes, "name": name.reindex(genes).fillna("").to_numpy()})
-    write_tsv(table, out)
-    log.info("names for %d of %d genes", int((table["name"] != "").sum()), len(table))
-    return table

@@ -3,25 +3,6 @@
 # Helpers and targets: workflow/rules/infer_common.smk.
 
 
-rule infer_gene_names:
-    """`gene name` table of the expression genes, from the annotation (optional everywhere)."""
-    input:
-        annotation=lambda wc: dataset_input(wc.dataset, "annotation"),
-        expression=data_file("{dataset}", "expression.tsv"),
-    output:
-        inferred("{dataset}", "gene_names.tsv"),
-    log:
-        "logs/{dataset}/infer/gene_names.log",
-    benchmark:
-        "benchmarks/{dataset}/infer/gene_names.tsv"
-    conda:
-        "../../envs/report.yaml"
-    params:
-        annotation=lambda wc: dataset_cfg(wc.dataset)["annotation"],
-    script:
-        "../scripts/infer_gene_names.py"
-
-
 rule infer_baseline:
     """Rank every candidate edge with a baseline (seedless once; random once per infer seed)."""
     input:

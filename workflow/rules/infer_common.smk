@@ -41,10 +41,8 @@ def method_rankings(dataset, method):
 
 
 def gene_names_file(dataset):
-    """The optional `gene name` table (from the annotation's Name attribute); [] without one."""
-    return (
-        inferred(dataset, "gene_names.tsv") if has_input(dataset, "annotation") else []
-    )
+    """The `gene name` table of rule gene_names (annotation or `inputs.gene_names`)."""
+    return data_file(dataset, "gene_names.tsv")
 
 
 def discovery_datasets():
