@@ -31,6 +31,7 @@ bench: venv
 	$(BIN)/python bench/bench_promoters.py && $(BIN)/python bench/bench_pairs.py
 	$(BIN)/python bench/bench_gener.py
 	$(BIN)/python bench/bench_synthetic.py
+	$(BIN)/python bench/bench_infer.py
 
 # E. coli PRECISE-278, every method x split x 3 seeds, from the offline mirror (up to an hour).
 DATA ?= ../shared/data

@@ -59,6 +59,8 @@ include: "workflow/rules/pairs.smk"
 include: "workflow/rules/gener.smk"
 include: "workflow/rules/mtlgrn.smk"
 include: "workflow/rules/baselines.smk"
+include: "workflow/rules/infer_common.smk"
+include: "workflow/rules/infer.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/provenance.smk"
 
@@ -81,3 +83,4 @@ rule all:
     default_target: True
     input:
         all_targets(),
+        infer_targets(),

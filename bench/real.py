@@ -107,6 +107,8 @@ def stage_table(workdir: Path) -> str:
     for path in sorted((workdir / "benchmarks").rglob("*.tsv")):
         rel = path.relative_to(workdir / "benchmarks").parts
         rule = rel[1] if rel[0] == DATASET else rel[0]
+        if rule == "infer" and len(rel) > 2:  # the inferred network: one row per infer step
+            rule = f"infer_{rel[2].removesuffix('.tsv')}"
         bench = pd.read_csv(path, sep="\t")
         rows.append({"rule": rule.removesuffix(".tsv"), "s": bench["s"].iloc[0],
                      "max_rss": pd.to_numeric(bench["max_rss"], errors="coerce").iloc[0]})

@@ -39,6 +39,7 @@ TINY_CONFIG = {
     "gener": {"epochs": 15, "batch_size": 32},
     "mtlgrn": {"epochs": 60, "kmer": 6, "learning_rate": 0.003, "batch_size": 32, "patience": 20},
     "baselines": {"trees": {"n_estimators": 20}},
+    "infer": {"seeds": [0]},  # one final model per method (the default is three)
 }
 
 

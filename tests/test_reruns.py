@@ -20,6 +20,8 @@ pytestmark = pytest.mark.slow
 INPUT_KEYS = {"expression": "expression.tsv", "network": "network.tsv", "tfs": "tfs.txt",
               "samples": "samples.tsv"}  # fmt: skip
 DOWNSTREAM_OF_MODELS = {"compare", "report", "provenance", "all"}
+# The inferred network after a model's final models (stage `infer`).
+DOWNSTREAM_OF_FINAL_MODELS = {"infer_method", "infer_consensus", "infer_exports", "infer_figures"}
 
 
 def dataset_from(inputs_dir: Path) -> dict:
@@ -110,8 +112,18 @@ def test_gener_hyperparameter_reruns_gener_and_what_follows(complete_run):
     changed = dict(config, gener=dict(config["gener"], epochs=config["gener"]["epochs"] + 1))
     rules = sorted(rule for rule, _ in dry_run(workdir, changed))
     assert rules.count("gener") == 1
-    assert set(rules) - {"gener"} <= DOWNSTREAM_OF_MODELS, rules
-    assert "compare" in rules and "report" in rules
+    # ... and GENER's final model (the evaluation's settings), nothing of another method.
+    assert rules.count("infer_gener") == 1
+    assert set(rules) - {"gener", "infer_gener"} <= DOWNSTREAM_OF_MODELS | DOWNSTREAM_OF_FINAL_MODELS, rules
+    assert "compare" in rules and "report" in rules and "infer_consensus" in rules
+
+
+def test_new_split_or_seed_does_not_retrain_the_final_models(complete_run):
+    workdir, config, _ = complete_run
+    for changed in (dict(config, splits=["random", "tf_holdout"]), dict(config, seeds=[0, 1])):
+        rules = {rule for rule, _ in dry_run(workdir, changed)}
+        assert "gener" in rules, rules
+        assert not rules & {"infer_gener", "infer_pairs", "infer_method", "infer_consensus"}, rules
 
 
 def test_list_changes_params_names_the_gener_outputs(complete_run):
@@ -133,7 +145,8 @@ def test_list_changes_params_names_the_gener_outputs(complete_run):
     assert "results/local/predictions/degree/random/seed0.tsv.gz" not in listed, listed
     dry = run_workflow(workdir, changed, extra=["-n"])
     blocks = job_blocks(dry.stdout + dry.stderr)
-    assert [rule for rule, b in blocks if "reason: Params have changed" in b] == ["gener"], blocks
+    changed_rules = sorted(rule for rule, b in blocks if "reason: Params have changed" in b)
+    assert changed_rules == ["gener", "infer_gener"], blocks
 
 
 def test_new_expression_content_reruns_normalize_and_downstream(complete_run):

@@ -269,3 +269,19 @@ def test_snakemake_synthesize(tmp_path):
         made = tmp_path / "results/demo/synthetic" / name
         assert made.read_bytes() == (tmp_path / "direct" / name).read_bytes(), name
     assert "done in" in (tmp_path / "logs/demo/synthesize.log").read_text()
+
+
+def test_known_fraction_hides_the_rest_of_the_true_network(tmp_path, tiny):
+    out = tiny
+    assert len(read(out, "truth/hidden.tsv")) == 0  # default 1.0: the reference is the truth
+    assert len(read(out, "network.tsv")) == len(read(out, "truth/edges.tsv"))
+    write_dataset({**TINY, "known_fraction": 0.7}, tmp_path)
+    net, hidden = read(tmp_path, "network.tsv"), read(tmp_path, "truth/hidden.tsv")
+    truth = read(tmp_path, "truth/edges.tsv")
+    key = lambda t: set(zip(t["regulator"], t["target"]))  # noqa: E731
+    assert key(net) | key(hidden) == key(truth) and not key(net) & key(hidden)
+    assert len(net) == round(0.7 * len(truth)) and key(truth[truth["known"] == 1]) == key(net)
+    # Hiding edges changes nothing else: the expression is that of the full network.
+    assert (tmp_path / "expression.tsv").read_bytes() == (out / "expression.tsv").read_bytes()
+    with pytest.raises(InputError, match="known_fraction"):
+        check_params({"known_fraction": 0})

@@ -26,6 +26,7 @@ import pandas as pd
 from grnflow.compare import read_comparison, read_predictions, summarize
 from grnflow.errors import InputError
 from grnflow.gene_name_table import named_top_pairs, read_gene_names
+from grnflow.infer_report import inferred_context
 from grnflow.io import open_text, read_gene_list, read_table, write_text
 from grnflow.methods import BY_NAME, ORDER
 from grnflow.metrics import PAIR_CLASSES
@@ -62,7 +63,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_TEMPLATE = "report.html.j2"
 # The sections of each dataset, in page order (templates/sections/<name>.html.j2).
 SECTIONS = ("data", "methods", "versus", "regulators", "pair_class", "curves", "top_pairs", "knockout",
-            "beeline")
+            "beeline", "inferred")
 MAIN_METRICS = [("auroc", "AUROC"), ("aupr", "AUPR"), ("aupr_ratio", "AUPR ratio"), ("epr", "EPR"),
                 ("mcc", "MCC"), ("f1", "F1")]
 SEED_COLUMNS = ["split", "method", "seed", "auroc", "aupr", "aupr_ratio", "epr", "mcc", "f1", "n_pos",
@@ -267,7 +268,7 @@ def verdict(metrics: pd.DataFrame, warnings: list[dict]) -> dict | None:
 
 def dataset_context(dataset: str, summary: pd.DataFrame, metrics: pd.DataFrame, data: dict,
                     figures: dict, curve_seed: int, top: dict | None = None, settings: dict | None = None,
-                    beeline: str | Path | None = None) -> dict:
+                    beeline: str | Path | None = None, inferred: dict | None = None) -> dict:
     """Everything one dataset's part of the page shows (`ds` in the section templates)."""
     settings = compare_settings(settings)
     warnings = model_warnings(metrics)
@@ -279,7 +280,8 @@ def dataset_context(dataset: str, summary: pd.DataFrame, metrics: pd.DataFrame, 
                 and (s != "versus" or (warnings or versus_rows(metrics)))]
     return {
         "name": dataset,
-        "sections": [s for s in sections if s != "top_pairs" or top is not None],
+        "sections": [s for s in sections if (s != "top_pairs" or top is not None)
+                     and (s != "inferred" or inferred is not None)],
         "alerts": [],
         "data": data,
         "n_seeds": sorted(set(summary["n_seeds"].astype(int))),
@@ -297,6 +299,7 @@ def dataset_context(dataset: str, summary: pd.DataFrame, metrics: pd.DataFrame, 
         "figures": {name: _data_uri(path) for name, path in figures.items()},
         "knockout": knockout_rows(summary),
         "top_pairs": top,
+        "inferred": inferred,
     }
 
 
@@ -379,6 +382,7 @@ def build_report(
                            int(settings["min_group_pairs"]))
         contexts.append(dataset_context(dataset, summary, metrics, data_summary(root, dataset), figures,
                                         curve_seed, top_pairs(root, dataset, summary, splits, curve_seed),
-                                        settings, comparison / "beeline.tsv"))
+                                        settings, comparison / "beeline.tsv",
+                                        inferred_context(root, dataset, _data_uri)))
     write_text(render_page(contexts, methods), out_html)
     return [dict(w, dataset=ds["name"]) for ds in contexts for w in ds["warnings"]]

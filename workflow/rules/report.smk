@@ -108,6 +108,8 @@ rule report:
         ),
         # The page's Jinja2 templates (src/grnflow/templates): editing one rerenders the page.
         templates=template_files(),
+        # The "Inferred network" sections (stage `infer`, workflow/rules/infer.smk).
+        inferred=infer_report_inputs(),
     output:
         html="results/report/index.html",
         curves=REPORT_FIGURES["curves"],

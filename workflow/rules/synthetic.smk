@@ -15,6 +15,7 @@ rule synthesize:
         gene_features="results/{dataset}/synthetic/gene_features.tsv",
         motifs="results/{dataset}/synthetic/truth/motifs.tsv",
         edges="results/{dataset}/synthetic/truth/edges.tsv",
+        hidden="results/{dataset}/synthetic/truth/hidden.tsv",
         readme="results/{dataset}/synthetic/truth/README.txt",
     log:
         "logs/{dataset}/synthesize.log",
