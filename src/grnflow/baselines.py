@@ -95,7 +95,7 @@ def _extra_trees_rows(features, standardized, sd, target_rows, reg_rows, n_estim
     long enough that threads gained little (bench/bench_trees.py measures both). Every model
     is seeded alike, so the result does not depend on the number of processes.
     """
-    from joblib import Parallel, delayed
+    from sklearn.utils.parallel import Parallel, delayed
 
     max_features = _max_features(max_features)
     chunks = [c for c in np.array_split(np.asarray(target_rows), max(int(threads), 1) * 4) if len(c)]
