@@ -38,7 +38,7 @@ DATASET = "ecoli_precise278"
 CONFIGS = {
     # the workflow's tree baseline before issue 17 (100 extra trees per target, sqrt features)
     "extra_trees": {"method": "extra_trees", "n_estimators": 100, "max_features": "sqrt"},
-    # the schema's default now (baselines.trees.boosting defaults)
+    # method: boosting with the schema's defaults of baselines.trees.boosting
     "boosting": {"method": "boosting", "boosting": {}},
 }
 
