@@ -51,7 +51,7 @@ def prepare(workdir: Path, data: Path, cores: int) -> Path:
     cmd = [sys.executable, "-m", "snakemake", *targets, "--snakefile", str(REPO / "Snakefile"),
            "--directory", str(workdir), "--cores", str(cores),
            "--configfile", str(REPO / "config" / "datasets" / f"{DATASET}.yaml"),
-           "--config", f"download={{mirror: {data}}}", "seeds=[0]"]
+           "--config", f"download={{mirror: {data}}}"]  # default seeds: [0]
     subprocess.run(cmd, check=True, env=dict(os.environ, PYTHONPATH=str(REPO / "src")))
     return workdir / res
 

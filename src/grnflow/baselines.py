@@ -91,9 +91,9 @@ def _extra_trees_rows(features, standardized, sd, target_rows, reg_rows, n_estim
                       threads, seed) -> np.ndarray:
     """GENIE3: one extra-trees regression per target, targets spread over `threads` processes.
 
-    Processes, not threads: on 2 cores the per-tree Python work of scikit-learn holds the GIL
-    long enough that threads gained little (bench/bench_trees.py measures both). Every model
-    is seeded alike, so the result does not depend on the number of processes.
+    Processes, not threads, so that scikit-learn's per-tree Python work (which holds the GIL)
+    does not serialise the targets. Every model is seeded alike, so the result does not depend
+    on the number of processes.
     """
     from sklearn.utils.parallel import Parallel, delayed
 
