@@ -83,7 +83,8 @@ def test_random_is_reproducible_from_seed():
     assert random_scores(test, 4).tolist() != random_scores(test, 3).tolist()
 
 
-def test_trees_rank_the_true_regulator_first():
+@pytest.mark.parametrize("method", ["extra_trees", "boosting"])
+def test_trees_rank_the_true_regulator_first(method):
     rng = np.random.default_rng(0)
     n = 60
     r1, r2, r3, x = rng.normal(size=(4, n))
@@ -96,7 +97,8 @@ def test_trees_rank_the_true_regulator_first():
             ("x", "t", 0, 0, "test", 2),  # x is no candidate regulator: score 0
         ]
     )
-    imp = tree_importances(expr, test["gene_b"], ["r1", "r2", "r3"], n_estimators=30, threads=1, seed=0)
+    imp = tree_importances(expr, test["gene_b"], ["r1", "r2", "r3"], n_estimators=30, threads=1, seed=0,
+                           method=method)
     scores = tree_scores(imp, test)
     assert np.argmax(scores) == 1
     assert scores[1] > 3 * max(scores[0], scores[2])
@@ -179,10 +181,18 @@ def test_bad_max_features_names_the_key(tmp_path):
         write_tree_importances(expr, tfs, tmp_path / "imp.tsv", max_features="all")
 
 
-def test_trees_do_not_depend_on_thread_count():
+@pytest.mark.parametrize("method", ["extra_trees", "boosting"])
+def test_trees_do_not_depend_on_thread_count(method):
     rng = np.random.default_rng(5)
-    expr = pd.DataFrame(rng.normal(size=(8, 25)), index=[f"g{i}" for i in range(8)])
-    test = pair_table([(f"g{i}", f"g{j}", 0, 0, "test", 2) for i in range(3) for j in range(3, 8)])
-    one = tree_scores(tree_importances(expr, test["gene_b"], ["g0", "g1", "g2"], n_estimators=10, threads=1, seed=1), test)
-    two = tree_scores(tree_importances(expr, test["gene_b"], ["g0", "g1", "g2"], n_estimators=10, threads=2, seed=1), test)
-    assert one.tolist() == two.tolist() and one.sum() > 0
+    expr = pd.DataFrame(rng.normal(size=(40, 25)), index=[f"g{i}" for i in range(40)])
+    test = pair_table([(f"g{i}", f"g{j}", 0, 0, "test", 2) for i in range(3) for j in range(3, 40)])
+    runs = [tree_scores(tree_importances(expr, test["gene_b"], ["g0", "g1", "g2"], n_estimators=10,
+                                         threads=threads, seed=1, method=method), test)
+            for threads in (1, 2)]
+    assert runs[0].tolist() == runs[1].tolist() and runs[0].sum() > 0
+
+
+def test_unknown_tree_method_names_the_key():
+    expr = pd.DataFrame(np.eye(3), index=["a", "b", "c"])
+    with pytest.raises(InputError, match="baselines.trees.method"):
+        tree_importances(expr, ["a"], ["b"], method="forest")

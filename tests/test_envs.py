@@ -33,6 +33,7 @@ IMPORT_TO_CONDA = {
     "scipy": "scipy",
     "sklearn": "scikit-learn",
     "tensorflow": "tensorflow",
+    "threadpoolctl": "threadpoolctl",
     "torch": "pytorch",
     "torch_geometric": "pytorch_geometric",
     "yaml": "pyyaml",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +87,77 @@ def _max_features(value):
     return value
 
 
+TREE_METHODS = ("extra_trees", "boosting")
+
+
+def _standardized(expression: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each gene's profile scaled to mean 0, sd 1 (0 for a constant one), and the sds."""
+    values = expression.to_numpy(dtype=float)
+    sd = values.std(axis=1, keepdims=True)
+    scaled = np.divide(values - values.mean(axis=1, keepdims=True), sd, out=np.zeros_like(values), where=sd > 0)
+    return scaled, sd[:, 0]
+
+
+def _extra_trees_rows(features, standardized, sd, target_rows, reg_rows, n_estimators, max_features,
+                      threads, seed) -> np.ndarray:
+    """GENIE3: one extra-trees regression per target, targets spread over `threads` processes.
+
+    Processes, not threads, so that scikit-learn's per-tree Python work (which holds the GIL)
+    does not serialise the targets. Every model is seeded alike, so the result does not depend
+    on the number of processes.
+    """
+    from sklearn.utils.parallel import Parallel, delayed
+
+    max_features = _max_features(max_features)
+    chunks = [c for c in np.array_split(np.asarray(target_rows), max(int(threads), 1) * 4) if len(c)]
+    parts = Parallel(n_jobs=max(int(threads), 1), backend="loky" if threads > 1 else "sequential")(
+        delayed(_extra_trees_chunk)(features, standardized[c], sd[c], c, reg_rows, n_estimators,
+                                    max_features, seed)
+        for c in chunks
+    )
+    return np.vstack(parts) if parts else np.zeros((0, len(reg_rows)))
+
+
+def _extra_trees_chunk(features, targets, sd, rows, reg_rows, n_estimators, max_features, seed):
+    """Importances of the regulators for a block of targets (one extra-trees model each)."""
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    out = np.zeros((len(rows), len(reg_rows)))
+    for i, row in enumerate(rows):
+        keep = reg_rows != row
+        if keep.sum() == 0 or sd[i] == 0:
+            continue
+        model = ExtraTreesRegressor(n_estimators=n_estimators, max_features=max_features, n_jobs=1,
+                                    random_state=seed)
+        model.fit(features[:, keep], targets[i])
+        out[i, keep] = model.feature_importances_
+    return out
+
+
+def _boosting_rows(features, standardized, sd, target_rows, reg_rows, threads, seed, **settings):
+    """GRNBoost2-style stumps for all targets at once (grnflow.boosting), on `threads` BLAS threads.
+
+    Importances are normalised to sum 1 per target, as GENIE3's are, so scores of different
+    targets stay comparable; a constant target gets none.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from grnflow.boosting import boosted_importances
+
+    row_to_col = {row: j for j, row in enumerate(reg_rows)}
+    self_column = np.array([row_to_col.get(row, -1) for row in target_rows], dtype=np.int64)
+    with threadpool_limits(limits=max(int(threads), 1)):
+        raw, rounds = boosted_importances(features, standardized[target_rows].T, self_column,
+                                          seed=seed, **settings)
+    if len(rounds):
+        log.info("trees (boosting): rounds per target median %d, max %d of %d", np.median(rounds),
+                 rounds.max(), settings.get("max_rounds", 500))
+    total = raw.sum(axis=1, keepdims=True)
+    raw = np.divide(raw, total, out=np.zeros_like(raw), where=total > 0)
+    raw[sd[target_rows] == 0] = 0.0
+    return raw
+
+
 def tree_importances(
     expression: pd.DataFrame,
     targets,
@@ -96,45 +166,36 @@ def tree_importances(
     max_features="sqrt",
     threads: int = 1,
     seed: int = 0,
+    method: str = "extra_trees",
+    boosting: dict | None = None,
 ) -> pd.DataFrame:
-    """GENIE3-style importance of each regulator (columns) for each target (rows).
+    """Importance of each regulator (columns) for each target (rows), from expression only.
 
-    One extra-trees regression per target predicts its standardized profile from the
-    regulators' profiles (the target itself excluded); importances come from expression only.
+    `extra_trees`: GENIE3, one extra-trees regression per target predicting its standardized
+    profile from the regulators' profiles (the target itself excluded). `boosting`: GRNBoost2-
+    style stochastic gradient boosting with early stopping (`boosting` holds its settings,
+    see grnflow.boosting.boosted_importances), fitted for all targets at once.
     """
-    from sklearn.ensemble import ExtraTreesRegressor
-
+    if method not in TREE_METHODS:
+        raise InputError(f"config: baselines.trees.method is {method!r}; use {' or '.join(TREE_METHODS)}")
     regulators = pd.Index(pd.unique(np.asarray(regulators, dtype=object)))
     regulators = regulators[regulators.isin(expression.index)]
     targets = pd.Index(pd.unique(np.asarray(targets, dtype=object)))
-    values = expression.to_numpy(dtype=float)
-    sd = values.std(axis=1, keepdims=True)
-    standardized = np.divide(values - values.mean(axis=1, keepdims=True), sd, out=np.zeros_like(values), where=sd > 0)
+    standardized, sd = _standardized(expression)
     reg_rows = expression.index.get_indexer(regulators)
+    target_rows = expression.index.get_indexer(targets)
+    if (target_rows < 0).any():
+        raise ValueError(f"target {targets[target_rows < 0][0]} is not in the expression matrix")
     features = standardized[reg_rows].T  # samples x regulators
-    max_features = _max_features(max_features)
-
-    def fit(target) -> np.ndarray:
-        out = np.zeros(len(regulators))
-        row = expression.index.get_loc(target)
-        keep = reg_rows != row
-        if keep.sum() == 0 or sd[row, 0] == 0:
-            return out
-        model = ExtraTreesRegressor(
-            n_estimators=n_estimators, max_features=max_features, n_jobs=1, random_state=seed
-        )
-        model.fit(features[:, keep], standardized[row])
-        out[keep] = model.feature_importances_
-        return out
-
-    # One model per target, fitted in parallel threads (tree building releases the GIL);
-    # each model is seeded alike, so the result does not depend on the thread count.
     start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=max(int(threads), 1)) as pool:
-        rows = list(pool.map(fit, targets))
-    log.info("trees: %d targets x %d regulators in %.1f s", len(targets), len(regulators),
-             time.perf_counter() - start)
-    importances = np.vstack(rows) if rows else np.zeros((0, len(regulators)))
+    if method == "extra_trees":
+        importances = _extra_trees_rows(features, standardized, sd, target_rows, reg_rows,
+                                        n_estimators, max_features, threads, seed)
+    else:
+        importances = _boosting_rows(features, standardized, sd, target_rows, reg_rows, threads,
+                                     seed, **(boosting or {}))
+    log.info("trees (%s): %d targets x %d regulators in %.1f s on %d threads", method, len(targets),
+             len(regulators), time.perf_counter() - start, threads)
     return pd.DataFrame(importances, index=targets, columns=regulators)
 
 
@@ -154,6 +215,8 @@ def write_tree_importances(
     max_features="sqrt",
     threads: int = 1,
     seed: int = 0,
+    method: str = "extra_trees",
+    boosting: dict | None = None,
 ) -> pd.DataFrame:
     """Importances of every TF for every gene, once per dataset (targets x TFs TSV).
 
@@ -165,7 +228,8 @@ def write_tree_importances(
     if not regulators:
         raise InputError(f"{tfs}: none of the TFs is in the expression matrix {expression}")
     imp = tree_importances(expr, expr.index, regulators, n_estimators=n_estimators,
-                           max_features=max_features, threads=threads, seed=seed)
+                           max_features=max_features, threads=threads, seed=seed, method=method,
+                           boosting=boosting)
     imp.index.name = "target"
     write_tsv(imp.reset_index(), out, float_format="%.6g")
     return imp

@@ -2,23 +2,57 @@
 
 
 rule tree_importances:
-    """GENIE3-style importances of every TF for every gene, once per dataset (label-free)."""
+    """GENIE3/GRNBoost2-style importances of every TF for every gene (label-free).
+
+    One job per group of datasets with identical expression, TF list and settings
+    (grnflow.shared); `share_tree_importances` places the result in each dataset's folder.
+    """
     input:
-        expression=data_file("{dataset}", "expression.tsv"),
-        tfs=data_file("{dataset}", "tfs.txt"),
+        expression=lambda wc: data_file(
+            shared_dataset("tree_importances", wc.key), "expression.tsv"
+        ),
+        tfs=lambda wc: data_file(shared_dataset("tree_importances", wc.key), "tfs.txt"),
+    output:
+        shared_path("tree_importances", "{key}", "tree_importances.tsv"),
+    log:
+        "logs/_shared/tree_importances/{key}.log",
+    benchmark:
+        "benchmarks/_shared/tree_importances/{key}.tsv"
+    wildcard_constraints:
+        key=shared_keys("tree_importances"),
+    conda:
+        "../../envs/report.yaml"
+    threads: config["baselines"]["trees"]["threads"]
+    params:
+        # the result does not depend on the thread count (see grnflow.baselines)
+        trees=SHARED_SETTINGS["tree_importances"],
+    script:
+        "../scripts/tree_importances.py"
+
+
+rule share_tree_importances:
+    """One dataset's tree importances: a hard link to (or copy of) its group's shared table."""
+    input:
+        shared=lambda wc: shared_file(
+            "tree_importances", wc.dataset, "tree_importances.tsv"
+        ),
     output:
         "results/{dataset}/baselines/tree_importances.tsv",
     log:
         "logs/{dataset}/tree_importances.log",
     benchmark:
-        "benchmarks/{dataset}/tree_importances.tsv"
+        "benchmarks/{dataset}/share_tree_importances.tsv"
     conda:
-        "../../envs/report.yaml"
-    threads: config["baselines"]["trees"]["threads"]
+        "../../envs/data.yaml"
     params:
-        trees=config["baselines"]["trees"],
+        source_log=lambda wc: (
+            f"logs/_shared/tree_importances/{shared_key('tree_importances', wc.dataset)}.log"
+        ),
+        datasets=lambda wc: SHARED_GROUPS["tree_importances"][
+            shared_key("tree_importances", wc.dataset)
+        ],
     script:
-        "../scripts/tree_importances.py"
+        "../scripts/share.py"
 
 
 rule baselines:

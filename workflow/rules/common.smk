@@ -274,3 +274,41 @@ def check_manual_files():
                     f"datasets.{ds}.{'prepare.sources' if key in cfg['prepare']['sources'] else 'inputs'}.{key} "
                     "(docs/datasets.md)."
                 )
+
+
+# Compute once (grnflow.shared): stages whose result datasets with identical inputs and
+# settings share. Each stage's settings here are the ones that change its result.
+from grnflow.shared import shared_path, stage_groups, stage_key
+
+SHARED_SETTINGS = {
+    "features": {
+        k: config["mtlgrn"][k] for k in ("kmer", "kmer_strands", "pca_variance")
+    },
+    "tree_importances": {
+        k: v for k, v in config["baselines"]["trees"].items() if k != "threads"
+    },
+}
+SHARED_GROUPS = {
+    stage: stage_groups(DATASETS, config["datasets"], stage, settings)
+    for stage, settings in SHARED_SETTINGS.items()
+}
+
+
+def shared_key(stage, dataset):
+    """Key of `dataset`'s result of `stage` (equal for datasets that share it)."""
+    return stage_key(dataset, dataset_cfg(dataset), stage, SHARED_SETTINGS[stage])
+
+
+def shared_file(stage, dataset, name):
+    """The one shared file `name` of `stage` that `dataset` uses."""
+    return shared_path(stage, shared_key(stage, dataset), name)
+
+
+def shared_dataset(stage, key):
+    """The dataset whose files the one job of `stage` for `key` reads (the first of its group)."""
+    return SHARED_GROUPS[stage][key][0]
+
+
+def shared_keys(stage):
+    """Wildcard pattern of the keys of `stage` in this run."""
+    return "|".join(SHARED_GROUPS[stage]) or "(?!)"

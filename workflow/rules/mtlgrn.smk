@@ -4,27 +4,62 @@ from grnflow.settings import job_settings
 
 
 rule features:
-    """MTLGRN's gene features: promoter k-mer profiles + gene table, reduced by PCA (per dataset)."""
+    """MTLGRN's gene features: promoter k-mer profiles + gene table, reduced by PCA.
+
+    One job per group of datasets with identical inputs and settings (grnflow.shared); it reads
+    the files of the group's first dataset and `share_features` places the result per dataset.
+    """
     input:
-        expression=lambda wc: data_file(wc.dataset, "expression.tsv"),
-        promoters=lambda wc: data_file(wc.dataset, "promoters.fa"),
-        samples=lambda wc: data_file(wc.dataset, "samples.tsv"),
-        gene_table=lambda wc: dataset_input(wc.dataset, "gene_features"),
+        expression=lambda wc: data_file(
+            shared_dataset("features", wc.key), "expression.tsv"
+        ),
+        promoters=lambda wc: data_file(
+            shared_dataset("features", wc.key), "promoters.fa"
+        ),
+        samples=lambda wc: data_file(shared_dataset("features", wc.key), "samples.tsv"),
+        gene_table=lambda wc: dataset_input(
+            shared_dataset("features", wc.key), "gene_features"
+        ),
     output:
-        features="results/{dataset}/mtlgrn/features.tsv",
+        features=shared_path("features", "{key}", "features.tsv"),
     log:
-        "logs/{dataset}/features.log",
+        "logs/_shared/features/{key}.log",
     benchmark:
-        "benchmarks/{dataset}/features.tsv"
+        "benchmarks/_shared/features/{key}.tsv"
+    wildcard_constraints:
+        key=shared_keys("features"),
     conda:
         "../../envs/mtlgrn.yaml"
     params:
-        table=lambda wc: dataset_cfg(wc.dataset)["gene_features"],
+        table=lambda wc: dataset_cfg(shared_dataset("features", wc.key))[
+            "gene_features"
+        ],
         kmer=config["mtlgrn"]["kmer"],
         kmer_strands=config["mtlgrn"]["kmer_strands"],
         pca_variance=config["mtlgrn"]["pca_variance"],
     script:
         "../scripts/features.py"
+
+
+rule share_features:
+    """One dataset's gene features: a hard link to (or copy of) its group's shared result."""
+    input:
+        shared=lambda wc: shared_file("features", wc.dataset, "features.tsv"),
+    output:
+        "results/{dataset}/mtlgrn/features.tsv",
+    log:
+        "logs/{dataset}/features.log",
+    benchmark:
+        "benchmarks/{dataset}/share_features.tsv"
+    conda:
+        "../../envs/data.yaml"
+    params:
+        source_log=lambda wc: f"logs/_shared/features/{shared_key('features', wc.dataset)}.log",
+        datasets=lambda wc: SHARED_GROUPS["features"][
+            shared_key("features", wc.dataset)
+        ],
+    script:
+        "../scripts/share.py"
 
 
 rule mtlgrn:

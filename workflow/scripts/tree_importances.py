@@ -7,7 +7,9 @@ with log_to(snakemake.log[0]):
         expression=snakemake.input.expression,
         tfs=snakemake.input.tfs,
         out=snakemake.output[0],
+        method=trees["method"],
         n_estimators=trees["n_estimators"],
         max_features=trees["max_features"],
+        boosting=trees["boosting"],
         threads=snakemake.threads,
     )

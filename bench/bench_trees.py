@@ -1,0 +1,153 @@
+"""Tree importances on E. coli PRECISE-278: GENIE3 extra trees against GRNBoost2-style boosting.
+
+    .venv/bin/python bench/bench_trees.py [--data ../shared/data] [--repeats 3] [--reference-repeats 1]
+
+Prepares the dataset's normalized expression, TF list and the seed-0 pairs of every split with
+the workflow itself (bench/out/trees/, from the offline mirror), then times `tree_importances`
+with each configuration, runs interleaved (reference, candidate, candidate, ...), and scores
+every split's test pairs (AUROC) with each table. Target: the candidate >= 5x faster than the
+reference at AUROC within 0.01 on every split. Wall and CPU seconds and the load average are
+recorded per run (the machine may be shared: CPU seconds are the fairer comparison then).
+The reference's importances are cached in the work folder (`--fresh` recomputes them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from grnflow.baselines import tree_importances, tree_scores  # noqa: E402
+from grnflow.io import read_gene_list, read_normalized  # noqa: E402
+from grnflow.metrics import auroc  # noqa: E402
+from grnflow.names import SPLITS  # noqa: E402
+
+DATASET = "ecoli_precise278"
+CONFIGS = {
+    # the workflow's tree baseline before issue 17 (100 extra trees per target, sqrt features)
+    "extra_trees": {"method": "extra_trees", "n_estimators": 100, "max_features": "sqrt"},
+    # method: boosting with the schema's defaults of baselines.trees.boosting
+    "boosting": {"method": "boosting", "boosting": {}},
+}
+
+
+def prepare(workdir: Path, data: Path, cores: int) -> Path:
+    """Run the workflow up to expression, TFs and pairs; return the dataset's results folder."""
+    res = f"results/{DATASET}"
+    targets = [f"{res}/data/expression.tsv", f"{res}/data/tfs.txt"]
+    targets += [f"{res}/pairs/{split}/seed0.tsv" for split in SPLITS]
+    cmd = [sys.executable, "-m", "snakemake", *targets, "--snakefile", str(REPO / "Snakefile"),
+           "--directory", str(workdir), "--cores", str(cores),
+           "--configfile", str(REPO / "config" / "datasets" / f"{DATASET}.yaml"),
+           "--config", f"download={{mirror: {data}}}"]  # default seeds: [0]
+    subprocess.run(cmd, check=True, env=dict(os.environ, PYTHONPATH=str(REPO / "src")))
+    return workdir / res
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its reaped children (joblib workers are not counted
+    until they exit, so the extra-trees figure is a lower bound; wall time is exact)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(expr: pd.DataFrame, tfs: list[str], config: dict, threads: int) -> tuple[pd.DataFrame, dict]:
+    load = os.getloadavg()[0]
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    table = tree_importances(expr, expr.index, tfs, threads=threads, seed=0, **config)
+    facts = {"wall_s": time.perf_counter() - wall, "cpu_s": cpu_seconds() - cpu,
+             "load_before": load, "load_after": os.getloadavg()[0]}
+    return table, facts
+
+
+def split_aurocs(table: pd.DataFrame, results: Path) -> dict[str, float]:
+    out = {}
+    for split in SPLITS:
+        pairs = pd.read_csv(results / "pairs" / split / "seed0.tsv", sep="\t", dtype={"gene_a": str, "gene_b": str})
+        test = pairs[pairs["fold"] == "test"]
+        out[split] = auroc(test["label"].to_numpy(), tree_scores(table, test))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("GRNFLOW_SHARED_DATA", REPO.parent / "shared" / "data")))
+    parser.add_argument("--workdir", type=Path, default=REPO / "bench" / "out" / "trees")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of the candidate")
+    parser.add_argument("--reference-repeats", type=int, default=1, help="runs of the reference")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--candidate", default="boosting", choices=sorted(CONFIGS))
+    parser.add_argument("--reference", default="extra_trees", choices=sorted(CONFIGS))
+    parser.add_argument("--fresh", action="store_true", help="recompute the cached reference")
+    args = parser.parse_args()
+    if not args.data.is_dir():
+        sys.exit(f"real data folder {args.data} is absent: pass --data or set GRNFLOW_SHARED_DATA")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    results = prepare(args.workdir, args.data.resolve(), args.threads)
+    expr = read_normalized(results / "data" / "expression.tsv")
+    tfs = [g for g in read_gene_list(results / "data" / "tfs.txt") if g in expr.index]
+    cache = args.workdir / f"reference_{args.reference}.json"
+    runs = {args.reference: [], args.candidate: []}
+    aurocs = {}
+    if cache.exists() and not args.fresh:
+        saved = json.loads(cache.read_text())
+        runs[args.reference], aurocs[args.reference] = saved["runs"], saved["auroc"]
+    ref_todo = max(args.reference_repeats - len(runs[args.reference]), 0)
+    order = []  # interleaved: reference, candidate, reference, candidate, ...
+    for i in range(max(ref_todo, args.repeats)):
+        order += [args.reference] * (i < ref_todo) + [args.candidate] * (i < args.repeats)
+    for name in order:
+        table, facts = timed(expr, tfs, CONFIGS[name], args.threads)
+        runs[name].append(facts)
+        aurocs[name] = split_aurocs(table, results)
+        print(name, {k: round(v, 2) for k, v in facts.items()}, aurocs[name], flush=True)
+        if name == args.reference:
+            cache.write_text(json.dumps({"runs": runs[name], "auroc": aurocs[name]}, indent=1))
+    report(args, runs, aurocs, expr.shape, len(tfs))
+
+
+def report(args, runs: dict, aurocs: dict, shape, n_tfs: int) -> None:
+    ref, cand = args.reference, args.candidate
+    med = {name: {k: float(np.median([r[k] for r in rs])) for k in ("wall_s", "cpu_s")} for name, rs in runs.items()}
+    loads = [r["load_before"] for rs in runs.values() for r in rs] + [r["load_after"] for rs in runs.values() for r in rs]
+    speed_wall = med[ref]["wall_s"] / med[cand]["wall_s"]
+    diffs = {s: aurocs[cand][s] - aurocs[ref][s] for s in SPLITS}
+    quality = all(abs(d) <= 0.01 or d > 0 for d in diffs.values())
+    lines = [
+        f"Tree importances, `{DATASET}` ({shape[0]} genes x {shape[1]} samples, {n_tfs} TFs), "
+        f"{time.strftime('%Y-%m-%d %H:%M')}, {platform.machine()} {os.cpu_count()} CPUs, "
+        f"{args.threads} threads, load average {min(loads):.1f}-{max(loads):.1f} (shared machine)",
+        "",
+        "| configuration | runs | median wall s | median CPU s | " + " | ".join(f"AUROC {s}" for s in SPLITS) + " |",
+        "|---|---|---|---|" + "---|" * len(SPLITS),
+    ]
+    for name in (ref, cand):
+        lines.append(f"| {name} {json.dumps(CONFIGS[name])} | {len(runs[name])} | {med[name]['wall_s']:.1f} | "
+                     f"{med[name]['cpu_s']:.1f} | " + " | ".join(f"{aurocs[name][s]:.4f}" for s in SPLITS) + " |")
+    lines += [
+        "",
+        f"Speed-up (median wall): {speed_wall:.1f}x (target >= 5x: {'met' if speed_wall >= 5 else 'not met'}). "
+        f"AUROC difference per split: " + ", ".join(f"{s} {d:+.4f}" for s, d in diffs.items())
+        + f" (target: within 0.01 or better on every split: {'met' if quality else 'not met'}).",
+    ]
+    text = "\n".join(lines)
+    (args.workdir / "summary.md").write_text(text + "\n")
+    (args.workdir / "runs.json").write_text(json.dumps({"runs": runs, "auroc": aurocs}, indent=1))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
