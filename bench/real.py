@@ -106,7 +106,7 @@ def stage_table(workdir: Path) -> str:
     rows = []
     for path in sorted((workdir / "benchmarks").rglob("*.tsv")):
         rel = path.relative_to(workdir / "benchmarks").parts
-        rule = rel[1] if rel[0] == DATASET else rel[0]
+        rule = rel[1] if rel[0] in (DATASET, "_shared") else rel[0]
         if rule == "infer" and len(rel) > 2:  # the inferred network: one row per infer step
             rule = f"infer_{rel[2].removesuffix('.tsv')}"
         bench = pd.read_csv(path, sep="\t")
