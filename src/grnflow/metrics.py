@@ -157,3 +157,25 @@ def _cumulative_counts(labels, scores) -> tuple[np.ndarray, np.ndarray]:
     tps = np.cumsum(y)[last_of_tie]
     fps = np.cumsum(1 - y)[last_of_tie]
     return np.r_[0, tps].astype(float), np.r_[0, fps].astype(float)
+
+
+def max_f1_threshold(labels, scores, default: float) -> tuple[float, float]:
+    """(threshold, F1) of the cut that maximises F1 when a pair is called an edge at score >= threshold.
+
+    Chosen on VALIDATION pairs and then applied to the test pairs, so that MCC/F1 on the test
+    set mean "calls at a cut chosen without seeing the test labels". The threshold is the
+    midpoint between the lowest called score and the next lower one, so it does not sit on a
+    validation score (ties at the cut are called together). Without positives or scores, or
+    when nothing beats calling nothing, `default` and NaN are returned.
+    """
+    labels, scores = _check(labels, scores)
+    if labels.size == 0 or labels.sum() == 0 or not np.isfinite(scores).all():
+        return float(default), float("nan")
+    tps, fps = _cumulative_counts(labels, scores)
+    tps, fps = tps[1:], fps[1:]  # calls at each distinct score, highest first
+    f1s = 2 * tps / (tps + fps + labels.sum())
+    best = int(np.argmax(f1s))
+    distinct = np.unique(scores)[::-1]  # descending, aligned with the cumulative counts
+    cut = distinct[best]
+    below = distinct[best + 1] if best + 1 < distinct.size else cut - 1.0
+    return float((cut + below) / 2), float(f1s[best])
