@@ -4,7 +4,8 @@ Design choices (see config/README.md, `mtlgrn` keys):
 - k-mers are counted on the promoter as extracted (gene strand, 5'->3'); with
   `kmer_strands: both` the reverse complement is counted too, so a motif scores the same on
   either strand. k-mers containing anything but A/C/G/T (e.g. N) are skipped. Counts are
-  turned into frequencies per gene.
+  turned into frequencies per gene, or (`mtlgrn.paper_mode`) into 0/1 presence as in the
+  MTLGRN seed.
 - A gene without a promoter gets a zero k-mer vector and the indicator `no_promoter` = 1.
 - Gene-table features: categorical columns one-hot encoded, numeric columns standardised
   (missing values -> column mean, i.e. 0 after standardising). Genes absent from the table
@@ -100,9 +101,12 @@ def kmer_counts(seqs: list[str], k: int, both_strands: bool = False) -> np.ndarr
     return counts.reshape(n, width).astype(np.float64)
 
 
-def kmer_frequencies(seqs: list[str], k: int, both_strands: bool = False) -> np.ndarray:
-    """k-mer counts divided by each sequence's number of counted k-mers (0 rows stay 0)."""
+def kmer_frequencies(seqs: list[str], k: int, both_strands: bool = False, presence: bool = False) -> np.ndarray:
+    """k-mer counts divided by each sequence's number of counted k-mers (0 rows stay 0); with
+    `presence`, 1 where the k-mer occurs at all, else 0 (the MTLGRN seed's binary encoding)."""
     counts = kmer_counts(seqs, k, both_strands)
+    if presence:
+        return (counts > 0).astype(np.float64)
     total = counts.sum(axis=1, keepdims=True)
     return np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
 
@@ -198,6 +202,7 @@ def gene_features(
     kmer: int = 6,
     kmer_strands: str = "both",
     pca_variance: float = 0.95,
+    kmer_presence: bool = False,
 ) -> pd.DataFrame:
     """Write `out` (TSV: `gene`, `pc1`..`pcN`), one row per expression gene, in expression order."""
     expr = read_normalized(expression)
@@ -208,12 +213,13 @@ def gene_features(
     seqs = read_fasta(promoters)
     if seqs:
         have = np.array([g in seqs for g in genes])
-        freq = kmer_frequencies([seqs.get(g, "") for g in genes], kmer, kmer_strands == "both")
+        freq = kmer_frequencies([seqs.get(g, "") for g in genes], kmer, kmer_strands == "both", kmer_presence)
         no_kmer = have & (freq.sum(axis=1) == 0)
         log.info(
-            "k-mer features: k=%d (%s strand%s), %d of %d genes with a promoter; "
+            "k-mer features: k=%d %s (%s strand%s), %d of %d genes with a promoter; "
             "%d without one get zeros + no_promoter=1; %d promoters had no valid %d-mer",
-            kmer, kmer_strands, "s" if kmer_strands == "both" else "", have.sum(), len(genes),
+            kmer, "presence (0/1)" if kmer_presence else "frequencies", kmer_strands,
+            "s" if kmer_strands == "both" else "", have.sum(), len(genes),
             (~have).sum(), no_kmer.sum(), kmer,
         )
         blocks.append(kmer_block(freq, have))
