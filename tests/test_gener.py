@@ -172,8 +172,12 @@ def test_learns_a_synthetic_regulation_problem_on_cpu(tmp_path, caplog):
     for key in ("dataset", "split", "method", "seed", "auroc", "aupr", "n_pos", "n_neg", "train_seconds",
                 "epochs", "best_epoch", "device", "threshold", "classes"):
         assert key in metrics, key
-    assert (metrics["method"], metrics["threshold"], metrics["classes"]) == ("gener", 0.5, "binary")
-    assert 1 <= metrics["best_epoch"] <= metrics["epochs"] <= 8
+    assert (metrics["method"], metrics["classes"]) == ("gener", "binary")
+    # the decision threshold is chosen on the validation pairs (max F1), the fixed 0.5 kept aside
+    assert metrics["threshold_rule"] == "val_max_f1" and metrics["default_threshold"] == 0.5
+    assert 0 < metrics["threshold"] < 1 and 0 < metrics["val_f1"] <= 1
+    assert 1 <= metrics["best_epoch"] <= metrics["epochs"] == metrics["last_epoch"] <= 8
+    assert {"early_stopped", "under_trained", "did_not_learn"} <= set(metrics)
     ranked = pd.read_csv(out["out_predictions"], sep="\t")
     assert list(ranked.columns) == ["regulator", "target", "score", "label", "fold", "pair_class"]
     assert (ranked["fold"] == "test").all() and ranked["score"].is_monotonic_decreasing
@@ -371,3 +375,47 @@ def test_gener_rule_runs_in_the_workflow(tmp_path):
     log = (tmp_path / "logs/demo/gener/random/seed0.log").read_text()
     assert "device: cpu" in log and "epoch 1/4: loss" in log and "val_auroc" in log
     assert not (tmp_path / "results/demo/checkpoints/gener/random/seed0/checkpoint.npz").exists()
+
+
+# --------------------------------------------------------------------------- paper mode and the schedule
+
+
+def _layers(model, kind):
+    return [layer for layer in model.layers if type(layer).__name__ == kind]
+
+
+def test_default_and_paper_mode_build_the_networks_they_describe():
+    import keras
+
+    from grnflow.gener_model import from_settings, schedule
+    from grnflow.settings import effective
+
+    default = from_settings(10, settings())
+    paper = from_settings(10, settings(paper_mode=True))
+    # grnflow: ReLU convolutions, Keras' batch-norm momentum; the seed: linear, 0.9
+    assert [c.activation for c in _layers(default, "Conv2D")] == [keras.activations.relu] * 2
+    assert [c.activation for c in _layers(paper, "Conv2D")] == [keras.activations.linear] * 2
+    assert {bn.momentum for bn in _layers(default, "BatchNormalization")} == {0.99}
+    assert {bn.momentum for bn in _layers(paper, "BatchNormalization")} == {0.9}
+    assert len(_layers(paper, "BatchNormalization")) == 5  # ff x2, conv x2, conv dense
+    # same layer list and parameters otherwise
+    assert [type(x).__name__ for x in paper.layers] == [type(x).__name__ for x in default.layers]
+    assert paper.count_params() == default.count_params()
+    # continuous decay in paper mode, staircase by default
+    assert schedule(settings()).staircase is True
+    assert schedule(settings(paper_mode=True)).staircase is False
+    # patience never stops early within the epochs (the seed: patience 100, 50 epochs)
+    s = effective(settings(paper_mode=True, epochs=30, patience=5))
+    assert s.patience >= s.epochs and s.staircase is False
+    assert effective(settings(epochs=30, patience=5)).patience == 5
+
+
+def test_decay_follows_training_pairs_seen_not_batches():
+    from grnflow.gener_model import schedule
+
+    small = schedule(settings(batch_size=64))
+    large = schedule(settings(batch_size=256))
+    assert small.decay_steps == 2500 and large.decay_steps == 625  # 160,000 pairs either way
+    for pairs in (100_000, 160_000, 480_000, 1_000_000):
+        assert float(small(pairs // 64)) == pytest.approx(float(large(pairs // 256)))
+    assert float(small(160_000 // 64)) == pytest.approx(0.01 * 0.8)

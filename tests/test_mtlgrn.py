@@ -335,8 +335,10 @@ def test_learns_small_problem_and_logs_cpu(tmp_path, caplog):
     pairs = pd.read_csv(paths["pairs"], sep="\t")
     assert len(pred) == (pairs.fold == "test").sum()
     assert pred["score"].is_monotonic_decreasing
-    # scores are raw logits; the decision rule is score >= threshold 0 (probability 0.5)
-    assert metrics["threshold"] == 0.0
+    # scores are raw logits; an edge is called at score >= the threshold chosen on the
+    # validation pairs (max F1); the fixed cut 0 (probability 0.5) is kept as the fallback
+    assert metrics["threshold_rule"] == "val_max_f1" and metrics["default_threshold"] == 0.0
+    assert np.isfinite(metrics["threshold"]) and 0 < metrics["val_f1"] <= 1
     assert np.isfinite(pred["score"]).all() and pred["score"].nunique() == len(pred)
     state = torch.load(out / "model.pt", weights_only=True)
     assert "conv1.lin.weight" in state or any(k.startswith("conv1.") for k in state)
@@ -565,7 +567,7 @@ def test_learns_on_demo(tmp_path):
     run_workflow(tmp_path, config, [target])
     metrics = json.loads((tmp_path / target).read_text())
     assert metrics["tasks"] == ["link", "knockout", "reconstruction"]
-    assert metrics["threshold"] == 0.0 and metrics["n_pos"] > 0 and metrics["n_neg"] > 0
+    assert metrics["threshold_rule"] == "val_max_f1" and metrics["n_pos"] > 0 and metrics["n_neg"] > 0
     assert metrics["auroc"] >= 0.5 + 0.1, metrics
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from grnflow.convergence import FLAGS
 from grnflow.errors import InputError
 from grnflow.io import read_table, write_tsv
 from grnflow.metrics import (
@@ -43,6 +44,9 @@ METRIC_COLUMNS = (
 # Facts of the run, not of the result: they vary between identical runs (time) or machines
 # (device), so they go to comparison/runtime.tsv and metrics.tsv stays byte-reproducible.
 RUN_COLUMNS = ["train_seconds", "device"]
+# The trainers' convergence facts (grnflow.convergence), per job; booleans become 0/1, and their
+# mean over seeds in summary.tsv is the share of seeds flagged. Absent (NaN) for baselines.
+CONVERGENCE_KEYS = ("best_epoch", "last_epoch", "early_stopped", *FLAGS)
 FLOAT_FORMAT = "%.6f"
 
 _PRED = re.compile(r"predictions/(?P<method>[^/]+)/(?P<split>[^/]+)/seed(?P<seed>\d+)\.tsv(\.gz)?$")
@@ -110,8 +114,9 @@ def job_row(dataset: str, split: str, method: str, seed: int, predictions: str |
     if regulator_rows is not None:
         regulator_rows.append(per_reg.assign(dataset=dataset, split=split, method=method, seed=int(seed)))
     row.update(pair_class_metrics(labels, scores, pred["pair_class"], threshold))
-    for key in ("train_seconds", "epochs", "device"):
-        row[key] = facts.get(key)
+    for key in ("train_seconds", "epochs", "device", *CONVERGENCE_KEYS):
+        value = facts.get(key)
+        row[key] = int(value) if isinstance(value, bool) else value
     for key, value in facts.items():
         if key.startswith("knockout_") and (value is None or isinstance(value, (int, float))):
             row[key] = value

@@ -47,6 +47,35 @@ def messages(facts: dict, method: str) -> list[str]:
     return out
 
 
+TITLES = {
+    "under_trained": "{method} may be under-trained: its best epoch was its last one",
+    "did_not_learn": "{method} did not learn: validation never improved on epoch 1",
+}
+HINTS = {
+    "under_trained": "Early stopping did not fire and the model was still improving; raise "
+    "{method}.epochs (see config/README.md). Jobs",
+    "did_not_learn": "The weights kept are those after one epoch; check {method}.learning_rate, "
+    "the features and the data. Jobs",
+}
+
+
+def report_notices(rows) -> list[tuple[str, str]]:
+    """(title, text) per method x raised flag over the per-job rows of comparison/metrics.tsv
+    (a pandas DataFrame with split, method, seed and the convergence columns)."""
+    out = []
+    for flag in FLAGS:
+        if flag not in rows.columns:
+            continue
+        hit = rows[rows[flag].fillna(0).astype(float) > 0]
+        for method, jobs in hit.groupby("method", sort=False):
+            listed = "; ".join(
+                f"{r.split} seed {int(r.seed)} (best epoch {int(r.best_epoch)} of {int(r.last_epoch)})"
+                for r in jobs.itertuples()
+            )
+            out.append((TITLES[flag].format(method=method), f"{HINTS[flag].format(method=method)}: {listed}."))
+    return out
+
+
 def log_convergence(logger: logging.Logger, facts: dict, method: str) -> None:
     """Log the outcome: one INFO line, plus one WARNING line per raised flag."""
     logger.info(
@@ -57,4 +86,4 @@ def log_convergence(logger: logging.Logger, facts: dict, method: str) -> None:
         logger.warning("convergence: %s", line)
 
 
-__all__ = ["ADVICE", "FLAGS", "convergence", "log_convergence", "messages"]
+__all__ = ["ADVICE", "FLAGS", "convergence", "log_convergence", "messages", "report_notices"]

@@ -30,13 +30,14 @@ import pandas as pd
 import tensorflow as tf
 
 import keras
+from grnflow.convergence import convergence, log_convergence
 from grnflow.errors import InputError
 from grnflow.gener_data import PairBatches, load_expression, n_batches, pair_indices, pair_targets
 from grnflow.gener_model import from_settings
 from grnflow.metrics import auroc
 from grnflow.names import FOLDS
 from grnflow.predictions import read_pairs, write_job_metrics, write_predictions
-from grnflow.settings import GenerSettings, as_dict
+from grnflow.settings import GenerSettings, as_dict, effective
 from grnflow.train_core import (
     DECISION,
     Checkpoint,
@@ -46,6 +47,7 @@ from grnflow.train_core import (
     log_epoch,
     remove_checkpoint,
     report_device,
+    validation_threshold,
 )
 
 log = logging.getLogger("grnflow.gener")
@@ -185,7 +187,17 @@ def fit_gener(
     for the validation AUROC. `callbacks` run before the job's own ones. Returns the model
     holding the best weights and the final training state.
     """
-    s = settings
+    s = effective(settings)
+    if s.paper_mode:
+        log.info(
+            "paper mode: linear convolutions, batch-norm momentum 0.9, continuous decay, "
+            "patience %d (no early stop within %d epochs)", s.patience, s.epochs,
+        )
+    log.info(
+        "learning rate %.3g x %.3g every %d training pairs (%.1f steps of %d)%s",
+        s.learning_rate, s.decay_rate, s.decay_samples, s.decay_steps, s.batch_size,
+        ", continuously" if not s.staircase else "",
+    )
     job = fingerprint({**as_dict(s), "seed": seed}, matrix, *train, *val)
     random.seed(seed)
     keras.utils.set_random_seed(seed)
@@ -290,8 +302,12 @@ def run_gener(
         callbacks=callbacks,
     )
     batches = PairBatches(matrix, threads=threads)
-    test_ds = batches.dataset(ia[te], ib[te], batch_size=max(settings.batch_size, PREDICT_BATCH))
-    scores = model.predict(test_ds, verbose=0)[:, 1]
+    predict_batch = max(settings.batch_size, PREDICT_BATCH)
+    scores = model.predict(batches.dataset(ia[te], ib[te], batch_size=predict_batch), verbose=0)[:, 1]
+    val_scores = model.predict(batches.dataset(ia[va], ib[va], batch_size=predict_batch), verbose=0)[:, 1]
+    decision = validation_threshold(label[va], val_scores, DECISION["gener"].threshold, "gener")
+    facts = convergence(state.stopping.best_epoch, state.epoch, state.stopping.stopped)
+    log_convergence(log, facts, "gener")
     ranked = write_predictions(table.iloc[te], scores, out_predictions)
     save_model(model, out_model)
     record = write_job_metrics(
@@ -303,11 +319,12 @@ def run_gener(
         seed=int(seed),
         train_seconds=round(state.train_seconds, 3),
         epochs=state.epoch,
-        best_epoch=state.stopping.best_epoch,
         best_val_loss=state.best_record().get("val_loss"),
         device=device,
-        threshold=DECISION["gener"].threshold,
         classes=classes,
+        paper_mode=settings.paper_mode,
+        **facts,
+        **decision,
     )
     log.info("test AUROC %.4f, AUPR %.4f (%d positives)", record["auroc"], record["aupr"], record["n_pos"])
     remove_checkpoint(Path(checkpoint_dir) / CHECKPOINT_NAME)

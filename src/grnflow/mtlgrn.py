@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from grnflow.convergence import convergence, log_convergence
 from grnflow.errors import InputError
 from grnflow.io import atomic_path, read_normalized, read_table
 from grnflow.metrics import auroc
@@ -40,8 +41,17 @@ from grnflow.mtlgrn_data import (
 )
 from grnflow.mtlgrn_model import MTLGRN
 from grnflow.predictions import read_pairs, write_job_metrics, write_predictions
-from grnflow.settings import MtlgrnSettings, as_dict
-from grnflow.train_core import DECISION, Checkpoint, EarlyStopping, TrainState, fingerprint, log_epoch, report_device
+from grnflow.settings import MtlgrnSettings, as_dict, effective
+from grnflow.train_core import (
+    DECISION,
+    Checkpoint,
+    EarlyStopping,
+    TrainState,
+    fingerprint,
+    log_epoch,
+    report_device,
+    validation_threshold,
+)
 
 log = logging.getLogger("grnflow.mtlgrn")
 
@@ -75,6 +85,7 @@ def compute_losses(
     tasks: list[str],
     batch: torch.Tensor | None = None,
     ko_batch: torch.Tensor | None = None,
+    hide: bool = True,
 ) -> dict[str, torch.Tensor]:
     """One forward pass; the loss of every task in `tasks` (and only those). `batch` indexes
     the training pairs of this step, `ko_batch` its training knockout experiments (all of
@@ -82,10 +93,11 @@ def compute_losses(
 
     The step's own positive pairs are hidden from the message graph (`supervision_graph`): a
     test edge is never in the graph, so a training edge must not be either while it is scored,
-    else the model learns "the pair is linked in the graph" and that never transfers."""
+    else the model learns "the pair is linked in the graph" and that never transfers. Paper
+    mode (`hide` False) scores the training edges on the graph that holds them, as the seed."""
     a, b, y = problem.train if batch is None else (t[batch] for t in problem.train)
     edge_index = problem.edge_index
-    if "link" in tasks:
+    if "link" in tasks and hide:
         edge_index = supervision_graph(edge_index, a, b, y, problem.x.shape[0])
     z = model.encode(problem.x, edge_index)
     losses = {}
@@ -175,24 +187,28 @@ class TrainResult:
     best_val_auroc: float
     train_seconds: float
     history: list[dict]
+    early_stopped: bool = False
 
 
 def _clone(model: nn.Module) -> dict:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def _train_epoch(model, optimizer, problem: Problem, tasks, weights: dict, batch_size: int, device) -> dict:
+def _train_epoch(model, optimizer, problem: Problem, tasks, weights: dict, settings: MtlgrnSettings, device) -> dict:
     """One epoch of mini-batch steps; mean loss of each task and of the weighted total.
 
     Each step encodes the whole graph and adds the full reconstruction loss; pair and knockout
-    batches are shuffled by the (checkpointed) torch RNG."""
+    batches are shuffled by the (checkpointed) torch RNG. Paper mode: one full-batch step over
+    every training pair, scored on the full training graph (the seed's link loss)."""
     model.train()
+    paper = settings.paper_mode
+    batch_size = max(1, len(problem.train[0])) if paper else settings.batch_size
     steps = epoch_batches(problem, batch_size, device)
     values = dict.fromkeys(tasks, 0.0)
     total_value = 0.0
     for batch, ko_batch in steps:
         optimizer.zero_grad()
-        losses = compute_losses(model, problem, tasks, batch, ko_batch)
+        losses = compute_losses(model, problem, tasks, batch, ko_batch, hide=not paper)
         total = sum(weights[t] * losses[t] for t in tasks)
         total.backward()
         optimizer.step()
@@ -232,7 +248,12 @@ def train(
 ) -> TrainResult:
     """Adam on mini-batches of training pairs, early stopping on validation AUROC (ties broken
     by the lower training loss), resumable per epoch when `checkpoint_dir` is given."""
-    s = settings
+    s = effective(settings)
+    if s.paper_mode:
+        log.info(
+            "paper mode: full-batch link loss on the full training graph, knockout MLP %d units "
+            "with ReLU (features: k-mer presence on the forward strand)", s.knockout_hidden,
+        )
     tasks = active_tasks(s.tasks, problem)
     if not tasks:
         raise InputError(
@@ -251,7 +272,7 @@ def train(
     checkpoint = Checkpoint(Path(checkpoint_dir) / CHECKPOINT_NAME, job_fingerprint(s, seed, problem)) if checkpoint_dir else None
     model, optimizer, best_state, state = _start(fresh, checkpoint, s.patience, device)
     weights = {t: float(getattr(s.weights, t)) for t in TASKS}
-    if "link" in tasks and int((problem.train[2] == 1).sum()) and s.batch_size * 2 > len(problem.train[0]):
+    if "link" in tasks and not s.paper_mode and int((problem.train[2] == 1).sum()) and s.batch_size * 2 > len(problem.train[0]):
         log.warning(
             "batch_size %d is over half of the %d training pairs: each step hides its batch's "
             "positive edges from the message graph, so training sees few edges; lower batch_size",
@@ -260,7 +281,7 @@ def train(
     val_labels = problem.val[2].cpu().numpy()
     while not state.done(s.epochs):
         start = time.perf_counter()
-        values = _train_epoch(model, optimizer, problem, tasks, weights, s.batch_size, device)
+        values = _train_epoch(model, optimizer, problem, tasks, weights, s, device)
         val_auroc = _validate(model, problem, val_labels)
         state.epoch += 1
         # validation AUROC first, ties (e.g. a saturated 1.0) broken by the lower training loss;
@@ -284,6 +305,7 @@ def train(
         state.best_record().get("val_auroc", math.nan),
         state.train_seconds,
         state.history,
+        state.stopping.stopped,
     )
 
 
@@ -313,18 +335,20 @@ def pick_device(threads: int) -> torch.device:
     return device
 
 
-def evaluate(model: MTLGRN, problem: Problem, heldout: np.ndarray, threshold: float) -> tuple[np.ndarray, dict]:
-    """Test-pair logits and the held-out knockout metrics (None without held-out experiments)."""
+def evaluate(model: MTLGRN, problem: Problem, heldout: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Test-pair logits, validation-pair logits and the held-out knockout metrics (None
+    without held-out experiments)."""
     with torch.no_grad():
         z = model.encode(problem.x, problem.edge_index)
         scores = model.decode(z, problem.test[0], problem.test[1]).cpu().numpy().astype(np.float64)
+        val_scores = model.decode(z, problem.val[0], problem.val[1]).cpu().numpy().astype(np.float64)
         fields = {"knockout_pearson": None, "knockout_direction_accuracy": None, "knockout_n_heldout": 0}
         if problem.ko_heldout is not None and heldout.any():
             ko = problem.ko_heldout
             pred = model.knockout(z, ko["knocked"], ko["control"]).cpu().numpy()
             fields.update(knockout_metrics(pred, ko["target"].cpu().numpy(), ko["mask"].cpu().numpy(), threshold))
             fields["knockout_n_heldout"] = int(heldout.sum())
-    return scores, fields
+    return scores, val_scores, fields
 
 
 def run_mtlgrn(
@@ -362,7 +386,10 @@ def run_mtlgrn(
         len(problem.train[0]), len(problem.val[0]), len(problem.test[0]), problem.edge_index.shape[1],
     )
     result = train(problem, settings, seed, device, checkpoint_dir)
-    scores, ko_fields = evaluate(result.model, problem.to(device), heldout, settings.knockout_threshold)
+    scores, val_scores, ko_fields = evaluate(result.model, problem.to(device), heldout, settings.knockout_threshold)
+    decision = validation_threshold(problem.val[2].numpy(), val_scores, DECISION["mtlgrn"].threshold, "mtlgrn")
+    facts = convergence(result.best_epoch, result.epochs, result.early_stopped)
+    log_convergence(log, facts, "mtlgrn")
     with atomic_path(out_model) as tmp:
         torch.save(result.model.state_dict(), tmp)
     ranked = write_predictions(table[table["fold"] == "test"].reset_index(drop=True), scores, out_predictions)
@@ -375,12 +402,13 @@ def run_mtlgrn(
         seed=int(seed),
         train_seconds=round(result.train_seconds, 3),
         epochs=result.epochs,
-        best_epoch=result.best_epoch,
         best_val_auroc=result.best_val_auroc,
         device=device.type,
         tasks=result.tasks,
         knockout_threshold=settings.knockout_threshold,
-        threshold=DECISION["mtlgrn"].threshold,
+        paper_mode=settings.paper_mode,
+        **facts,
+        **decision,
         **ko_fields,
     )
     log.info(

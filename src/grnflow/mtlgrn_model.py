@@ -17,7 +17,12 @@ import torch
 from torch import nn
 from torch_geometric.nn import GATConv
 
+from grnflow.settings import effective
+
 DECODERS = ("dot", "bilinear")
+# The knockout MLP's hidden activation: grnflow's LeakyReLU 0.2 (as the encoder) or, in paper
+# mode, the seed's ReLU (wentaoStyle/MTLGRN model.py: Linear(2d, 128) -> ReLU -> Linear).
+KNOCKOUT_ACTIVATIONS = {"leaky_relu": lambda: nn.LeakyReLU(0.2), "relu": nn.ReLU}
 
 
 class MTLGRN(nn.Module):
@@ -33,6 +38,7 @@ class MTLGRN(nn.Module):
         dropout: float,
         decoder: str,
         knockout_hidden: int,
+        knockout_activation: str = "leaky_relu",
     ):
         super().__init__()
         if decoder not in DECODERS:
@@ -49,11 +55,13 @@ class MTLGRN(nn.Module):
         self.ko_knocked = nn.Linear(out, knockout_hidden, bias=False)
         self.ko_control = nn.Linear(1, knockout_hidden, bias=False)
         self.ko_out = nn.Linear(knockout_hidden, 1)
+        self.ko_act = KNOCKOUT_ACTIVATIONS[knockout_activation]()
         self.recon = nn.Linear(out, max(n_samples, 1))
 
     @classmethod
     def from_settings(cls, in_dim: int, n_samples: int, settings) -> MTLGRN:
-        """The network of `settings` (grnflow.settings.MtlgrnSettings)."""
+        """The network of `settings` (grnflow.settings.MtlgrnSettings; paper mode applied)."""
+        settings = effective(settings)
         return cls(
             in_dim,
             n_samples,
@@ -63,6 +71,7 @@ class MTLGRN(nn.Module):
             dropout=settings.dropout,
             decoder=settings.decoder,
             knockout_hidden=settings.knockout_hidden,
+            knockout_activation="relu" if settings.paper_mode else "leaky_relu",
         )
 
     def encode(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
@@ -91,11 +100,11 @@ class MTLGRN(nn.Module):
             + self.ko_knocked(z[knocked])[:, None, :]
             + self.ko_control(control[..., None])
         )
-        return self.ko_out(self.act(h)).squeeze(-1)
+        return self.ko_out(self.ko_act(h)).squeeze(-1)
 
     def reconstruct(self, z: torch.Tensor) -> torch.Tensor:
         """Each gene's expression over the reconstruction samples (n_genes x n_samples)."""
         return self.recon(z)
 
 
-__all__ = ["DECODERS", "MTLGRN"]
+__all__ = ["DECODERS", "KNOCKOUT_ACTIVATIONS", "MTLGRN"]

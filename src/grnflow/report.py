@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from grnflow.compare import read_comparison, read_predictions, summarize
+from grnflow.convergence import report_notices
 from grnflow.errors import InputError
 from grnflow.gene_name_table import named_top_pairs, read_gene_names
 from grnflow.infer_report import inferred_context
@@ -282,7 +283,7 @@ def dataset_context(dataset: str, summary: pd.DataFrame, metrics: pd.DataFrame, 
         "name": dataset,
         "sections": [s for s in sections if (s != "top_pairs" or top is not None)
                      and (s != "inferred" or inferred is not None)],
-        "alerts": [],
+        "alerts": [notice("warning", title, text) for title, text in report_notices(metrics)],
         "data": data,
         "n_seeds": sorted(set(summary["n_seeds"].astype(int))),
         "verdict": verdict(metrics, warnings),

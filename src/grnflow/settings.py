@@ -37,11 +37,18 @@ class GenerSettings:
     dropout: float
     learning_rate: float
     decay_rate: float
-    decay_steps: int
+    decay_samples: int
     staircase: bool
     batch_size: int
     epochs: int
     patience: int
+    paper_mode: bool
+
+    @property
+    def decay_steps(self) -> float:
+        """Optimizer steps per decay: `decay_samples` training pairs seen, whatever the batch
+        size (160,000 = the seed's 2,500 steps of 64 pairs)."""
+        return self.decay_samples / self.batch_size
 
 
 @dataclass(frozen=True)
@@ -76,9 +83,32 @@ class MtlgrnSettings:
     knockout_holdout: float
     knockout_threshold: float
     knockout_hidden: int
+    paper_mode: bool
 
 
 SECTIONS = {GenerSettings: "gener", MtlgrnSettings: "mtlgrn"}
+
+
+# What `paper_mode: true` sets, per model: the seeds' published values where grnflow's defaults
+# deviate (config/README.md, "Paper mode", has the sources and the reasons). Values that are not
+# config keys (activations, batch-norm momentum, full-batch link loss) are applied where the
+# network or the training loop is built, from `settings.paper_mode`.
+PAPER = {
+    "gener": {"staircase": False},
+    "mtlgrn": {"kmer_strands": "forward", "knockout_hidden": 128},
+}
+
+
+def effective(settings):
+    """`settings` with the seed's values applied when `paper_mode` is on (else unchanged).
+    GENER's patience becomes at least `epochs`, so early stopping never fires within the
+    budget (the seed: patience 100 with 50 epochs; best weights are still restored)."""
+    if not settings.paper_mode:
+        return settings
+    values = dict(PAPER[SECTIONS[type(settings)]])
+    if isinstance(settings, GenerSettings):
+        values["patience"] = max(settings.patience, settings.epochs)
+    return dataclasses.replace(settings, **values)
 
 
 def job_settings(section: Mapping) -> dict:
@@ -178,6 +208,8 @@ __all__ = [
     "GenerSettings",
     "MtlgrnSettings",
     "MtlgrnTasks",
+    "PAPER",
+    "effective",
     "job_settings",
     "from_config",
     "from_schema",

@@ -1,6 +1,7 @@
 """What both trainers (GENER on TensorFlow, MTLGRN on PyTorch) share, framework-free.
 
-- `DECISION`: what each model's score means and where an edge is called (the one place).
+- `DECISION`: what each model's score means and its fixed cut; `validation_threshold`: the cut
+  each job actually uses for MCC/F1, chosen on its validation pairs (max F1).
 - `report_device`: CUDA when the framework sees a GPU, else CPU, logged the same way.
 - `fingerprint`: hash of settings and training inputs; a checkpoint resumes only its own job.
 - `Checkpoint`: one file per job, written atomically; a file that cannot be restored for
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from grnflow.io import atomic_path
+from grnflow.metrics import max_f1_threshold
 
 log = logging.getLogger("grnflow.train")
 
@@ -49,6 +51,20 @@ DECISION = {
         "Logits, not probabilities, are written so that a saturated sigmoid cannot tie the ranking",
     ),
 }
+
+
+def validation_threshold(labels, scores, default: float, method: str) -> dict:
+    """The decision threshold of a job, chosen on its VALIDATION pairs (max F1), as the metrics
+    JSON fields `threshold` (what rule `compare` applies for MCC/F1 on the test pairs),
+    `threshold_rule`, `val_f1` and `default_threshold` (the fixed cut of `DECISION`, kept when
+    validation has no positive). Logged."""
+    threshold, val_f1 = max_f1_threshold(labels, scores, default)
+    rule = "val_max_f1" if math.isfinite(val_f1) else "default"
+    log.info(
+        "%s decision threshold %.4g (%s; validation F1 %.3f; fixed cut %g)",
+        method, threshold, rule, val_f1, default,
+    )
+    return {"threshold": threshold, "threshold_rule": rule, "val_f1": val_f1, "default_threshold": default}
 
 
 def report_device(framework: str, gpus: Sequence[str], threads: int) -> str:
@@ -190,6 +206,7 @@ __all__ = [
     "DECISION",
     "Decision",
     "report_device",
+    "validation_threshold",
     "fingerprint",
     "Checkpoint",
     "StaleCheckpoint",

@@ -1,6 +1,9 @@
 # Rules of the `mtlgrn` stage (see STYLE: rule -> workflow/scripts/mtlgrn.py -> src/grnflow/mtlgrn.py).
 
-from grnflow.settings import job_settings
+from grnflow.settings import PAPER, job_settings
+
+# mtlgrn.paper_mode: the seed's binary k-mer presence on the forward strand (config/README.md)
+MTLGRN_PAPER = config["mtlgrn"]["paper_mode"]
 
 
 rule features:
@@ -35,7 +38,12 @@ rule features:
             "gene_features"
         ],
         kmer=config["mtlgrn"]["kmer"],
-        kmer_strands=config["mtlgrn"]["kmer_strands"],
+        kmer_strands=(
+            PAPER["mtlgrn"]["kmer_strands"]
+            if MTLGRN_PAPER
+            else config["mtlgrn"]["kmer_strands"]
+        ),
+        kmer_presence=MTLGRN_PAPER,
         pca_variance=config["mtlgrn"]["pca_variance"],
     script:
         "../scripts/features.py"

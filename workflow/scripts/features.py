@@ -16,5 +16,6 @@ with log_to(snakemake.log[0], inputs=snakemake.input):
         numeric=table["numeric"],
         kmer=snakemake.params.kmer,
         kmer_strands=snakemake.params.kmer_strands,
+        kmer_presence=snakemake.params.kmer_presence,
         pca_variance=snakemake.params.pca_variance,
     )
