@@ -56,3 +56,37 @@ def test_max_f1_threshold_on_scores_all_above_the_fixed_cut():
 def test_max_f1_threshold_without_positives_keeps_the_default():
     cut, best = max_f1_threshold(np.zeros(4, dtype=int), np.arange(4.0), default=0.5)
     assert cut == 0.5 and np.isnan(best)
+
+
+@pytest.mark.slow  # one tiny workflow run (both trainers, one epoch each)
+def test_a_deliberately_short_run_warns_in_log_metrics_and_report(tmp_path):
+    """One epoch: the best epoch is the last one for both models, so every job is flagged
+    `under_trained` in its JSON, its log, comparison/metrics.tsv and the report."""
+    import json
+
+    import pandas as pd
+
+    from helpers import run_workflow, tiny_config
+
+    config = tiny_config(
+        splits=["random"],
+        methods=["gener", "mtlgrn", "degree"],
+        gener={"epochs": 1, "batch_size": 32},
+        mtlgrn={"epochs": 1, "kmer": 4, "batch_size": 32},
+    )
+    run_workflow(tmp_path, config, ["results/report/index.html"])
+    for method in ("gener", "mtlgrn"):
+        facts = json.loads((tmp_path / f"results/demo/metrics/{method}/random/seed0.json").read_text())
+        assert (facts["best_epoch"], facts["last_epoch"], facts["early_stopped"]) == (1, 1, False)
+        assert facts["under_trained"] is True and facts["did_not_learn"] is False
+        assert facts["threshold_rule"] in ("val_max_f1", "default")
+        log = (tmp_path / f"logs/demo/{method}/random/seed0.log").read_text()
+        assert "WARNING" in log and f"raise {method}.epochs" in log
+    table = pd.read_csv(tmp_path / "results/demo/comparison/metrics.tsv", sep="\t").set_index("method")
+    assert table.loc["gener", "under_trained"] == 1 and table.loc["mtlgrn", "under_trained"] == 1
+    assert pd.isna(table.loc["degree", "under_trained"])
+    page = (tmp_path / "results/report/index.html").read_text()
+    for method in ("gener", "mtlgrn"):
+        assert f"{method} may be under-trained" in page
+    assert "random seed 0 (best epoch 1 of 1)" in page
+    assert "did not learn" not in page

@@ -59,6 +59,13 @@ def test_kmer_frequencies_sum_to_one_or_zero():
     assert freq[1].sum() == 0
 
 
+def test_kmer_presence_is_binary_forward_strand_as_the_seed():
+    # mtlgrn.paper_mode: 1 where the k-mer occurs at all (AC twice -> 1), forward strand only
+    presence = kmer_frequencies(["ACGTAC", "NNNN"], 2, both_strands=False, presence=True)
+    assert as_dict(presence[0]) == {"AC": 1, "CG": 1, "GT": 1, "TA": 1}
+    assert set(np.unique(presence)) == {0.0, 1.0} and presence[1].sum() == 0
+
+
 def test_read_fasta(tmp_path):
     path = tmp_path / "p.fa"
     path.write_text(">g1 promoter\nACG\nTT\n>g2\n\nGG\n")

@@ -581,3 +581,45 @@ def test_knockout_batches_cover_every_experiment_once_per_epoch():
     few = knockout_batches(SimpleNamespace(ko_train={"knocked": torch.arange(2)}), 5, "cpu")
     assert len(few) == 5 and all(len(c) == 1 for c in few)  # cycled: one per step
     assert knockout_batches(SimpleNamespace(ko_train=None), 3, "cpu") == [None, None, None]
+
+
+# --------------------------------------------------------------------------- paper mode
+
+
+def test_paper_mode_builds_the_seeds_network():
+    from torch_geometric.nn import GATConv
+
+    from grnflow.settings import effective
+
+    default = MTLGRN.from_settings(20, 12, settings())
+    paper = MTLGRN.from_settings(20, 12, settings(paper_mode=True))
+    for model in (default, paper):  # the same GAT encoder (the seed's: 8 heads concat, then 1)
+        assert isinstance(model.conv1, GATConv) and isinstance(model.conv2, GATConv)
+        assert (model.conv1.heads, model.conv1.concat, model.conv2.heads) == (8, True, 1)
+        assert isinstance(model.act, torch.nn.LeakyReLU) and model.act.negative_slope == 0.2
+    # knockout MLP: grnflow 64 units with LeakyReLU 0.2, the seed 128 with ReLU
+    assert default.ko_gene.out_features == 64 and isinstance(default.ko_act, torch.nn.LeakyReLU)
+    assert paper.ko_gene.out_features == 128 and type(paper.ko_act) is torch.nn.ReLU
+    # features: the seed's k-mers are counted on the forward strand (rule `features`)
+    assert effective(settings(paper_mode=True)).kmer_strands == "forward"
+    assert effective(settings()).kmer_strands == "both"
+
+
+def test_paper_mode_takes_one_full_batch_step_per_epoch(tmp_path, monkeypatch):
+    import grnflow.mtlgrn as trainer
+
+    paths = write_problem(tmp_path)
+    steps = []
+    real = trainer.compute_losses
+
+    def counting(model, problem, tasks, batch=None, ko_batch=None, hide=True):
+        steps.append((len(batch), hide))
+        return real(model, problem, tasks, batch, ko_batch, hide)
+
+    monkeypatch.setattr(trainer, "compute_losses", counting)
+    run_job(paths, tmp_path / "paper", {**FAST, "epochs": 2, "patience": 5, "batch_size": 16, "paper_mode": True})
+    n_train = (pd.read_csv(paths["pairs"], sep="\t")["fold"] == "train").sum()
+    assert steps == [(n_train, False)] * 2  # the seed: every training edge in one step, on the full graph
+    steps.clear()
+    run_job(paths, tmp_path / "default", {**FAST, "epochs": 1, "batch_size": 16})
+    assert len(steps) == -(-n_train // 16) and all(hide for _, hide in steps)

@@ -95,19 +95,19 @@ SECTIONS = {GenerSettings: "gener", MtlgrnSettings: "mtlgrn"}
 # network or the training loop is built, from `settings.paper_mode`.
 PAPER = {
     "gener": {"staircase": False},
-    "mtlgrn": {"kmer_strands": "forward", "knockout_hidden": 128},
+    "mtlgrn": {"kmer_strands": "forward", "knockout_hidden": 128, "learning_rate": 0.0004},
 }
 
 
 def effective(settings):
     """`settings` with the seed's values applied when `paper_mode` is on (else unchanged).
-    GENER's patience becomes at least `epochs`, so early stopping never fires within the
-    budget (the seed: patience 100 with 50 epochs; best weights are still restored)."""
+    Patience becomes at least `epochs`, so early stopping never fires within the budget (GENER's
+    seed: patience 100 with 50 epochs; MTLGRN's trains all its epochs); the best epoch's
+    weights are still the ones kept."""
     if not settings.paper_mode:
         return settings
     values = dict(PAPER[SECTIONS[type(settings)]])
-    if isinstance(settings, GenerSettings):
-        values["patience"] = max(settings.patience, settings.epochs)
+    values["patience"] = max(settings.patience, settings.epochs)
     return dataclasses.replace(settings, **values)
 
 
