@@ -35,6 +35,7 @@ from grnflow.mtlgrn_data import (
     epoch_batches,
     heldout_regulators,
     holdout_knockouts,
+    knockout_metrics,
     knockout_targets,
     read_samples,
     supervision_graph,
@@ -310,19 +311,6 @@ def train(
 
 
 # --------------------------------------------------------------------------- evaluation and the job
-
-
-def knockout_metrics(pred: np.ndarray, target: np.ndarray, mask: np.ndarray, threshold: float) -> dict:
-    """Pearson r of predicted vs observed fold changes pooled over (experiment, gene) entries
-    (knocked gene masked), and accuracy of the up / down / unchanged call at +-threshold."""
-    p, t = pred[mask], target[mask]
-    if p.size < 2 or np.std(p) == 0 or np.std(t) == 0:
-        r = math.nan
-    else:
-        r = float(np.corrcoef(p, t)[0, 1])
-    direction = lambda v: np.where(v >= threshold, 1, np.where(v <= -threshold, -1, 0))  # noqa: E731
-    acc = float(np.mean(direction(p) == direction(t))) if p.size else math.nan
-    return {"knockout_pearson": r, "knockout_direction_accuracy": acc}
 
 
 def pick_device(threads: int) -> torch.device:
