@@ -5,7 +5,7 @@ from grnflow.logging import log_to
 from grnflow.mtlgrn import run_mtlgrn
 from grnflow.settings import MtlgrnSettings, from_config
 
-with log_to(snakemake.log[0]), checkpoint_lock(snakemake.params.checkpoints):
+with log_to(snakemake.log[0]), checkpoint_lock(snakemake.params.checkpoint_dir):
     run_mtlgrn(
         features=snakemake.input.features,
         expression=snakemake.input.expression,
