@@ -100,31 +100,34 @@ def check_yaml_files(paths) -> None:
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: the config file cannot be read ({exc})") from exc
         try:
-            yaml.load(text, Loader=_StrictLoader)
-        except _DuplicateKey as exc:
-            raise InputError(f"{path}: {exc}") from None
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.YAMLError:
             continue  # Snakemake reports syntax errors itself
+        duplicate = _duplicate_key(root)
+        if duplicate:
+            raise InputError(f"{path}: {duplicate}")
 
 
-class _DuplicateKey(Exception):
-    pass
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """A SafeLoader that raises on a mapping key given twice."""
-
-    def construct_mapping(self, node, deep=False):
-        seen: dict = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                raise _DuplicateKey(
-                    f"line {key_node.start_mark.line + 1}: key {key!r} is given twice (first on line "
-                    f"{seen[key]}); YAML would silently keep only the last one. Remove or merge one of them"
-                )
-            seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep)
+def _duplicate_key(node) -> str | None:
+    """The first mapping key given twice in a composed YAML node tree (no object is constructed)."""
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, value_node in current.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+                line = key_node.start_mark.line + 1
+                if key is not None and key in seen:
+                    return (
+                        f"line {line}: key {key!r} is given twice (first on line {seen[key]}); YAML "
+                        "would silently keep only the last one. Remove or merge one of them"
+                    )
+                seen.setdefault(key, line)
+                stack.append(value_node)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return None
 
 
 def export_pythonpath(src: str | Path) -> None:
