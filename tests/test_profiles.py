@@ -11,7 +11,7 @@ from grnflow import methods
 from helpers import REPO, run_workflow, tiny_config
 
 PROFILES = REPO / "profiles"
-TRAINING_RULES = set(methods.MODELS)  # each model trains in the rule of its name
+TRAINING_RULES = set(methods.TRAINING_RULES)  # evaluation and final-model rules
 
 
 def job_resources(text: str) -> dict[str, list[dict[str, str]]]:

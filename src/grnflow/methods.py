@@ -61,3 +61,8 @@ MIN_SAMPLES = {"gener": 6, "correlation": 6, "trees": 6}
 def min_samples(names) -> dict[str, int]:
     """`{method: fewest samples}` for the selected methods that need expression samples."""
     return {n: MIN_SAMPLES[n] for n in names if n in MIN_SAMPLES}
+
+
+# The rules that train a model, GPU-tagged (`resources: gpu=1`): each model's evaluation rule
+# (named after it) and its final-model rule of the inferred network (`infer_<model>`).
+TRAINING_RULES = MODELS + tuple(f"infer_{m}" for m in MODELS)

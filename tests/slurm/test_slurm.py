@@ -23,7 +23,7 @@ needs_slurm = pytest.mark.skipif(
     reason="needs a running Slurm: `make test-slurm` (after `.ci/slurm-up`, as root)",
 )
 
-TRAINING_RULES = set(methods.MODELS)  # each model trains in the rule of its name
+TRAINING_RULES = set(methods.TRAINING_RULES)  # evaluation and final-model rules
 LOCAL_RULES = {"all", "download"}
 SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: ([^)]*)\)")
 
