@@ -67,15 +67,19 @@ def job(trainer: str, inputs: dict, out: Path, epochs: int) -> None:
                   dataset=DATASET, split="random", seed=0, threads=2)
     if trainer == "gener":
         from grnflow.gener import run_gener
+        from grnflow.settings import GenerSettings, from_schema
 
+        settings = from_schema(GenerSettings, epochs=epochs, patience=epochs, batch_size=256)
         run_gener(expression=inputs["expression"], pairs=inputs["pairs"], out_model=out / "model.keras",
-                  checkpoint_dir=out / "checkpoints", epochs=epochs, patience=epochs, batch_size=256, **common)
+                  checkpoint_dir=out / "checkpoints", settings=settings, **common)
     else:
         from grnflow.mtlgrn import run_mtlgrn
+        from grnflow.settings import MtlgrnSettings, from_schema
 
+        settings = from_schema(MtlgrnSettings, epochs=epochs, patience=epochs, batch_size=512)
         run_mtlgrn(features=inputs["features"], expression=inputs["expression"], samples=inputs["samples"],
                    pairs=inputs["pairs"], out_model=out / "model.pt", checkpoint_dir=None,
-                   params={"epochs": epochs, "patience": epochs, "batch_size": 512}, **common)
+                   settings=settings, **common)
 
 
 def run_child(trainer: str, inputs: dict, out: Path, epochs: int, cpu: bool) -> dict:
