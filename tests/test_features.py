@@ -118,7 +118,7 @@ def test_gene_features_kmers_and_table(tmp_path, caplog):
     table.write_text("gene\ttf\tcog\ng1\t1\tK\ng2\t0\tE\ng3\t0\tK\ng4\t1\tE\n")
     out = tmp_path / "features.tsv"
     with caplog.at_level(logging.INFO):
-        result = gene_features(expr, fasta, None, out, table, "gene", ["cog"], ["tf"], kmer=2, pca_variance=1.0)
+        result = gene_features(expr, fasta, None, out, table, "gene", ["cog"], ["tf"], kmer=2, pca_variance=1.0, kmer_strands="both", kmer_presence=False)
     assert "3 of 4 genes with a promoter; 1 without one" in caplog.text
     written = pd.read_csv(out, sep="\t")
     assert written["gene"].tolist() == genes
@@ -128,7 +128,7 @@ def test_gene_features_kmers_and_table(tmp_path, caplog):
     np.testing.assert_allclose(written.iloc[:, 1:].to_numpy(), result.iloc[:, 1:].to_numpy(), rtol=1e-6)
     # deterministic: a second run writes the identical file
     out2 = tmp_path / "features2.tsv"
-    gene_features(expr, fasta, None, out2, table, "gene", ["cog"], ["tf"], kmer=2, pca_variance=1.0)
+    gene_features(expr, fasta, None, out2, table, "gene", ["cog"], ["tf"], kmer=2, pca_variance=1.0, kmer_strands="both", kmer_presence=False)
     assert out.read_bytes() == out2.read_bytes()
 
 
@@ -145,7 +145,7 @@ def test_gene_features_without_genome_or_table_falls_back_to_expression(tmp_path
     )
     out = tmp_path / "features.tsv"
     with caplog.at_level(logging.INFO):
-        gene_features(expr, fasta, samples, out, None, kmer=3, pca_variance=0.95)
+        gene_features(expr, fasta, samples, out, None, kmer=3, pca_variance=0.95, kmer_strands="both", kmer_presence=False)
     assert "k-mer features off" in caplog.text
     assert "fall back to the expression profile over 6 non-knockout samples" in caplog.text
     written = pd.read_csv(out, sep="\t")
@@ -162,7 +162,7 @@ def test_gene_features_empty_fasta_uses_table_only(tmp_path, caplog):
     table.write_text("id,len\na,1\nb,2\nc,4\n")
     out = tmp_path / "features.tsv"
     with caplog.at_level(logging.INFO):
-        gene_features(expr, fasta, None, out, table, 0, [], ["len"], kmer=2)
+        gene_features(expr, fasta, None, out, table, 0, [], ["len"], kmer=2, pca_variance=0.95, kmer_strands="both", kmer_presence=False)
     assert "k-mer features off" in caplog.text
     assert "fall back" not in caplog.text
     written = pd.read_csv(out, sep="\t")

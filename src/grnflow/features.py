@@ -199,10 +199,11 @@ def gene_features(
     id_column: str | int = 0,
     categorical: list[str] = (),
     numeric: list[str] = (),
-    kmer: int = 6,
-    kmer_strands: str = "both",
-    pca_variance: float = 0.95,
-    kmer_presence: bool = False,
+    *,
+    kmer: int,
+    kmer_strands: str,
+    pca_variance: float,
+    kmer_presence: bool,
 ) -> pd.DataFrame:
     """Write `out` (TSV: `gene`, `pc1`..`pcN`), one row per expression gene, in expression order."""
     expr = read_normalized(expression)

@@ -263,6 +263,16 @@ def save_model(model: keras.Model, path: str | Path) -> None:
         raise
 
 
+def load_job_pairs(expression: str | Path, pairs: str | Path, classes: str):
+    """What a GENER job reads: the genes, the float32 matrix, the pair table, the pairs as gene
+    indices (a, b), their training targets for `classes` and their binary edge labels."""
+    genes, matrix = load_expression(expression)
+    table = read_pairs(pairs)
+    ia, ib = pair_indices(table, genes, pairs)
+    y = pair_targets(table, classes, pairs)
+    return genes, matrix, table, ia, ib, y, pair_targets(table, "binary", pairs)
+
+
 def run_gener(
     expression: str | Path,
     pairs: str | Path,
@@ -280,11 +290,7 @@ def run_gener(
     """The `gener` job: train on the train fold, stop on val, rank the test pairs, write outputs."""
     device = configure_tensorflow(threads, seed)
     classes = settings.classes
-    genes, matrix = load_expression(expression)
-    table = read_pairs(pairs)
-    ia, ib = pair_indices(table, genes, pairs)
-    y = pair_targets(table, classes, pairs)
-    label = pair_targets(table, "binary", pairs)
+    genes, matrix, table, ia, ib, y, label = load_job_pairs(expression, pairs, classes)
     rows = split_folds(table, pairs)
     tr, va, te = rows["train"], rows["val"], rows["test"]
     log.info(

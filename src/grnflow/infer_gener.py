@@ -47,18 +47,11 @@ def run_infer_gener(expression: str | Path, tfs: str | Path, network: str | Path
                     names: str | Path | None = None) -> dict:
     """Train the final GENER model of one seed (`settings`: grnflow.settings.GenerSettings, the
     evaluation runs' own) and rank every candidate edge."""
-    from grnflow.gener import CHECKPOINT_NAME, configure_tensorflow, fit_gener, save_model
-    from grnflow.gener_data import load_expression, pair_indices, pair_targets
-    from grnflow.predictions import read_pairs
+    from grnflow.gener import CHECKPOINT_NAME, configure_tensorflow, fit_gener, load_job_pairs, save_model
     from grnflow.train_core import remove_checkpoint
 
     device = configure_tensorflow(threads, seed)
-    classes = settings.classes
-    genes, matrix = load_expression(expression)
-    table = read_pairs(pairs)
-    ia, ib = pair_indices(table, genes, pairs)
-    y = pair_targets(table, classes, pairs)
-    label = pair_targets(table, "binary", pairs)
+    genes, matrix, table, ia, ib, y, label = load_job_pairs(expression, pairs, settings.classes)
     fold = table["fold"].to_numpy()
     tr, va = np.flatnonzero(fold == "train"), np.flatnonzero(fold == "val")
     if len(tr) == 0 or len(va) == 0:
