@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from grnflow.pairs import build_pairs, make_pairs
+from grnflow.settings import PairSettings
 
 N_GENES, N_TFS, N_EDGES = 6000, 600, 500_000
 
@@ -67,7 +68,8 @@ def main() -> None:
             times = []
             for repeat in range(args.repeats):
                 start = time.perf_counter()
-                table = make_pairs(genes, regs, tgts, tfs, split, seed=repeat, negatives=negatives)
+                settings = PairSettings.from_schema(negatives=negatives)
+                table = make_pairs(genes, regs, tgts, tfs, split, repeat, settings)
                 times.append(time.perf_counter() - start)
             median = statistics.median(times)
             total += median
@@ -87,7 +89,7 @@ def main() -> None:
     for repeat in range(args.repeats):
         start = time.perf_counter()
         build_pairs(args.out / "network.tsv", args.out / "tfs.txt", args.out / "expression.tsv",
-                    args.out / "random" / f"seed{repeat}.tsv", "random", repeat)
+                    args.out / "random" / f"seed{repeat}.tsv", "random", repeat, PairSettings.from_schema())
         times.append(time.perf_counter() - start)
     print(f"build_pairs random (read + build + write TSV): median {statistics.median(times):.2f} s")
     results.append({"negatives": "uniform", "split": "random", "job": "build_pairs with I/O",

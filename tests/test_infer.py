@@ -205,14 +205,15 @@ def test_knockout_predictors_and_majority_share():
 
 def test_final_pairs_use_every_reference_edge_without_test_fold():
     from grnflow.pairs import pair_codes
+    from grnflow.settings import PairSettings
 
     genes = [f"g{i}" for i in range(40)]
     rng = np.random.default_rng(0)
     reg = rng.choice(genes[:5], 60)
     tgt = rng.choice(genes[5:], 60)
     edges = pd.DataFrame({"r": reg, "t": tgt}).drop_duplicates()
-    codes = pair_codes(genes, edges["r"], edges["t"], genes[:5], "random", 0, val_fraction=0.1,
-                       test_fraction=0.0)
+    codes = pair_codes(genes, edges["r"], edges["t"], genes[:5], "random", 0,
+                       PairSettings.from_schema(val_fraction=0.1, test_fraction=0.0))
     fold, label = codes["fold"], codes["label"]
     assert set(fold.tolist()) == {0, 1}  # train and val only
     assert label.sum() == len(edges)  # every reference edge is a positive

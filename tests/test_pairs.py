@@ -7,6 +7,7 @@ from scipy.stats import ks_2samp
 
 from grnflow.errors import InputError
 from grnflow.pairs import FOLDS, PAIR_COLUMNS, build_pairs, make_pairs
+from grnflow.settings import PairSettings
 
 SPLITS = ["random", "tf_holdout", "gene_disjoint"]
 
@@ -28,8 +29,10 @@ GENES, NET, TFS = hub_network()
 EDGES = set(zip(NET["regulator"], NET["target"]))
 
 
-def pairs(split, seed=0, **kwargs):
-    return make_pairs(GENES, NET["regulator"], NET["target"], TFS, split, seed, **kwargs)
+def pairs(split, seed=0, **settings):
+    """The pair table of the hub network; `settings` override the schema's `pairs` defaults."""
+    return make_pairs(GENES, NET["regulator"], NET["target"], TFS, split, seed,
+                      PairSettings.from_schema(**settings))
 
 
 def keys(table):
@@ -106,8 +109,9 @@ def degree_ks(table):
 
 
 def test_degree_matched_negatives_match_degrees_uniform_do_not():
-    def pairs(split, **kwargs):  # the sampled view: every fold's negatives follow `negatives`
-        return make_pairs(GENES, NET["regulator"], NET["target"], TFS, split, 0, eval_negatives="ratio", **kwargs)
+    def pairs(split, **settings):  # the sampled view: every fold's negatives follow `negatives`
+        return make_pairs(GENES, NET["regulator"], NET["target"], TFS, split, 0,
+                          PairSettings.from_schema(eval_negatives="ratio", **settings))
 
     matched = degree_ks(pairs("random", negatives="degree_matched"))
     uniform = degree_ks(pairs("random", negatives="uniform"))
@@ -144,7 +148,8 @@ def test_directed_allows_reversed_edges_as_direction_2():
     # A dense TF-TF network: reversed edges are a large share of the candidate negatives.
     genes = [f"T{i}" for i in range(8)]
     regs, tgts = zip(*[(genes[i], genes[j]) for i in range(8) for j in range(8) if i < j and (i + j) % 2])
-    table = make_pairs(genes, regs, tgts, genes, "random", 0, directed=True, negative_ratio=1.0)
+    table = make_pairs(genes, regs, tgts, genes, "random", 0,
+                       PairSettings.from_schema(directed=True, negative_ratio=1.0))
     edges = set(zip(regs, tgts))
     neg = table[table["label"] == 0]
     reversed_ = [(b, a) in edges for a, b in keys(neg)]
@@ -163,13 +168,13 @@ def test_tf_only_false_draws_any_gene_as_gene_a():
 
 def test_too_small_network_for_split():
     with pytest.raises(InputError, match=r"split tf_holdout leaves the (train|test) fold without positive"):
-        make_pairs(["a", "b", "c"], ["a"], ["b"], ["a"], "tf_holdout", 0)
+        make_pairs(["a", "b", "c"], ["a"], ["b"], ["a"], "tf_holdout", 0, PairSettings.from_schema())
 
 
 def test_capacity_shortfall_takes_all_available(caplog):
     genes = ["a", "b", "c", "d"]
-    table = make_pairs(genes, ["a"] * 3, ["b", "c", "d"], ["a"], "random", 0, negative_ratio=5.0,
-                       val_fraction=0.1, test_fraction=0.4)
+    table = make_pairs(genes, ["a"] * 3, ["b", "c", "d"], ["a"], "random", 0,
+                       PairSettings.from_schema(negative_ratio=5.0, val_fraction=0.1, test_fraction=0.4))
     assert (table["label"] == 0).sum() == 0 and "negatives available" in caplog.text
 
 
@@ -181,12 +186,13 @@ def test_build_pairs_from_files(tmp_path):
     tfs = tmp_path / "tfs.txt"
     tfs.write_text("\n".join(TFS) + "\n")
     out = tmp_path / "pairs" / "random" / "seed0.tsv"
-    table = build_pairs(network, tfs, expression, out, "random", 0, negatives="degree_matched")
+    table = build_pairs(network, tfs, expression, out, "random", 0,
+                        PairSettings.from_schema(negatives="degree_matched"))
     written = pd.read_csv(out, sep="\t")
     assert written.equals(table) and written.equals(pairs("random", negatives="degree_matched"))
     pd.DataFrame({"gene": GENES[1:], "s": 0.0}).to_csv(expression, sep="\t", index=False)
     with pytest.raises(InputError, match=r"network\.tsv: 1 gene\(s\) are not in .*G000"):
-        build_pairs(network, tfs, expression, out, "random", 0)
+        build_pairs(network, tfs, expression, out, "random", 0, PairSettings.from_schema())
 
 
 @pytest.mark.slow
@@ -208,16 +214,17 @@ def test_pairs_rule_on_tiny_demo(tmp_path):
 
 def test_duplicate_edges_and_self_loops_ignored():
     table = make_pairs(GENES, [*NET["regulator"], "G000", "G001"], [*NET["target"], NET["target"][0], "G001"],
-                       TFS, "random", 0)
+                       TFS, "random", 0, PairSettings.from_schema())
     assert table.equals(pairs("random"))
 
 
 def test_vectorised_writer_matches_pandas(tmp_path):
     from grnflow.pairs import pair_codes, write_pairs
 
-    codes = pair_codes(GENES, NET["regulator"], NET["target"], TFS, "tf_holdout", 1, negative_ratio=2.0)
+    settings = PairSettings.from_schema(negative_ratio=2.0)
+    codes = pair_codes(GENES, NET["regulator"], NET["target"], TFS, "tf_holdout", 1, settings)
     write_pairs(codes, tmp_path / "fast.tsv", chunk=100)  # several chunks
-    table = make_pairs(GENES, NET["regulator"], NET["target"], TFS, "tf_holdout", 1, negative_ratio=2.0)
+    table = make_pairs(GENES, NET["regulator"], NET["target"], TFS, "tf_holdout", 1, settings)
     expected = table.to_csv(sep="\t", index=False, lineterminator="\n")
     assert (tmp_path / "fast.tsv").read_text() == expected
 
@@ -243,7 +250,8 @@ def test_mutual_pairs_never_split_across_folds(split, directed):
     edges = set(zip(regs, tgts))
     assert sum((b, a) in edges for a, b in edges) > 60  # many mutual pairs
     for seed in range(3):
-        table = make_pairs(genes, regs, tgts, tfs, split, seed, directed=directed, negative_ratio=2.0)
+        table = make_pairs(genes, regs, tgts, tfs, split, seed,
+                           PairSettings.from_schema(directed=directed, negative_ratio=2.0))
         fold_of = {}
         for a, b, fold in zip(table["gene_a"], table["gene_b"], table["fold"]):
             assert fold_of.setdefault(frozenset((a, b)), fold) == fold, (a, b)
@@ -260,7 +268,7 @@ def test_mutual_pairs_never_split_across_folds(split, directed):
 
 def test_tf_holdout_leaves_out_the_training_side_of_a_mutual_pair():
     genes, regs, tgts, tfs = mutual_network()
-    table = make_pairs(genes, regs, tgts, tfs, "tf_holdout", 0)
+    table = make_pairs(genes, regs, tgts, tfs, "tf_holdout", 0, PairSettings.from_schema())
     test_regs = set(table.loc[table["fold"] == "test", "gene_a"])
     pos = set(keys(table[table["label"] == 1]))
     # Edges b->a from a training regulator back to a test regulator are not in the table.
@@ -309,7 +317,34 @@ def test_every_candidate_pair_is_in_exactly_one_fold_under_random():
 def test_candidate_regulators_tfs_widens_gene_a():
     genes = GENES
     net = NET[NET["regulator"] != "G023"]  # a TF without any reference edge
-    default = make_pairs(genes, net["regulator"], net["target"], TFS, "random", 0)
-    wide = make_pairs(genes, net["regulator"], net["target"], TFS, "random", 0, candidate_regulators="tfs")
+    default = make_pairs(genes, net["regulator"], net["target"], TFS, "random", 0, PairSettings.from_schema())
+    wide = make_pairs(genes, net["regulator"], net["target"], TFS, "random", 0,
+                      PairSettings.from_schema(candidate_regulators="tfs"))
     assert "G023" not in set(default["gene_a"]) and "G023" in set(wide["gene_a"])
 
+
+
+def test_pair_settings_come_from_the_schema_only():
+    """`PairSettings` names the schema's per-dataset `pairs` keys, with the defaults Snakemake
+    fills in, and no pair function repeats one of them as a keyword default."""
+    import dataclasses
+    import inspect
+
+    from snakemake.utils import validate
+
+    from grnflow import pairs as pairs_module
+    from grnflow.settings import SCHEMA, from_config
+
+    config = {"datasets": {"d": {"synthetic": {}}}}
+    validate(config, str(SCHEMA))  # fills the schema's defaults in, as every workflow run does
+    section = config["datasets"]["d"]["pairs"]
+    assert {f.name for f in dataclasses.fields(PairSettings)} == set(section)
+    assert from_config(PairSettings, section, "config: datasets.d.pairs") == PairSettings.from_schema()
+    assert PairSettings.from_schema(directed=True) == dataclasses.replace(PairSettings.from_schema(), directed=True)
+    names = set(section)
+    for fn in (pairs_module.pair_codes, pairs_module.make_pairs, pairs_module.build_pairs):
+        params = inspect.signature(fn).parameters
+        assert not names & set(params), fn.__name__
+        assert params["settings"].default is inspect.Parameter.empty, fn.__name__
+    with pytest.raises(InputError, match=r"config: datasets\.d\.pairs\.directed is missing"):
+        from_config(PairSettings, {k: v for k, v in section.items() if k != "directed"}, "config: datasets.d.pairs")

@@ -7,17 +7,19 @@ from test_pairs import GENES, NET, TFS, keys
 
 from grnflow.errors import InputError
 from grnflow.pairs import build_pairs
+from grnflow.settings import PairSettings
 
 
 @pytest.fixture
 def inputs(tmp_path):
+    """build_pairs' inputs: the hub network's files and the schema's `pairs` settings."""
     expression = tmp_path / "expression.tsv"
     pd.DataFrame({"gene": GENES, "s": 0.0}).to_csv(expression, sep="\t", index=False)
     network = tmp_path / "network.tsv"
     NET.assign(sign=0).to_csv(network, sep="\t", index=False)
     tfs = tmp_path / "tfs.txt"
     tfs.write_text("\n".join(TFS) + "\n")
-    return {"network": network, "tfs": tfs, "expression": expression}
+    return {"network": network, "tfs": tfs, "expression": expression, "settings": PairSettings.from_schema()}
 
 
 def user_table(seed=0):

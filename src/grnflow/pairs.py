@@ -43,6 +43,7 @@ from grnflow.pairs_sampling import KeySet, fold_candidates, sample_from, sample_
 from grnflow.pairs_splits import REGIMES, SplitContext, unit_folds
 from grnflow.pairs_user import check_against_reference, read_heldout_regulators, read_user_pairs
 from grnflow.promoters import expression_genes
+from grnflow.settings import PairSettings
 
 log = logging.getLogger(__name__)
 
@@ -67,32 +68,27 @@ def pair_codes(
     tfs: Sequence[str],
     split: str,
     seed: int,
-    negative_ratio: float = 1.0,
-    negatives: str = "uniform",
-    tf_only: bool = True,
-    directed: bool = False,
-    val_fraction: float = 0.1,
-    test_fraction: float = 0.2,
-    eval_negatives: str = "all",
-    eval_negative_ratio: float = 1.0,
-    candidate_regulators: str = "network",
+    settings: PairSettings,
     spec: dict | None = None,
 ) -> dict:
     """The pair table of one split regime and seed as integer arrays, in output order.
 
     Returns {names, gene_a, gene_b, label, direction, fold, pair_class}: gene_a/gene_b index
     `names` (the genes), fold indexes FOLDS. See the module docstring for the rules.
-    The keyword defaults mirror the schema's for direct (test) calls; the workflow passes
-    every setting from the validated config. Longer than 60 lines: it runs the steps in order
+    `settings`: the dataset's `pairs:` section (no defaults here: the schema holds them; tests
+    use `PairSettings.from_schema`). Longer than 60 lines: it runs the steps in order
     (edges, candidate regulators, regime, units, negatives, assembly), each its own function.
     """
     regime = (spec or {}).get("regime", split)
     if regime not in REGIMES:
         raise ValueError(f"unknown split {split!r}; one of {', '.join(REGIMES)}")
+    negatives, eval_negatives = settings.negatives, settings.eval_negatives
+    val_fraction, test_fraction = settings.val_fraction, settings.test_fraction
+    directed = settings.directed
     if negatives not in ("uniform", "degree_matched") or eval_negatives not in EVAL_NEGATIVES:
         raise ValueError(f"unknown negatives {negatives!r} / eval_negatives {eval_negatives!r}")
-    if candidate_regulators not in CANDIDATE_REGULATORS:
-        raise ValueError(f"unknown candidate_regulators {candidate_regulators!r}")
+    if settings.candidate_regulators not in CANDIDATE_REGULATORS:
+        raise ValueError(f"unknown candidate_regulators {settings.candidate_regulators!r}")
     fractions = np.array([1.0 - val_fraction - test_fraction, val_fraction, test_fraction])
     if fractions[0] <= 0:
         raise InputError(f"pairs: val_fraction + test_fraction ({val_fraction} + {test_fraction}) must be < 1")
@@ -104,9 +100,9 @@ def pair_codes(
     tf = tf[tf >= 0].astype(np.int64)
     edges = KeySet(n_genes)
     edges.add(reg, tgt)
-    if not tf_only:
+    if not settings.tf_only:
         pool_a = np.arange(n_genes, dtype=np.int64)
-    elif candidate_regulators == "tfs":
+    elif settings.candidate_regulators == "tfs":
         pool_a = unique_keys(np.concatenate([tf, reg]))
     else:
         pool_a = unique_keys(reg)
@@ -128,7 +124,7 @@ def pair_codes(
     if n_pos[1] == 0 and val_fraction > 0:
         log.warning("split %s: the val fold has no positive pair", split)
 
-    ratios = [negative_ratio] + [None if eval_negatives == "all" else eval_negative_ratio] * 2
+    ratios = [settings.negative_ratio] + [None if eval_negatives == "all" else settings.eval_negative_ratio] * 2
     weights = [_degree_weights(reg, tgt, pos_fold, f, n_genes) if negatives == "degree_matched" else (None, None)
                for f in range(3)]
     if pool_a.size * n_genes <= CANDIDATE_LIMIT:
@@ -246,13 +242,12 @@ def _coded(gene_index, a, b, label, fold, edges, split, seed) -> dict:
 
 
 def make_pairs(genes: Sequence[str], regulators: Sequence[str], targets: Sequence[str], tfs: Sequence[str],
-               split: str, seed: int, **settings) -> pd.DataFrame:
+               split: str, seed: int, settings: PairSettings) -> pd.DataFrame:
     """The pair table (`gene_a gene_b label direction fold pair_class`) of one split and seed.
 
-    `settings`: negative_ratio, negatives, tf_only, directed, val_fraction, test_fraction
-    (see the module docstring and config/README.md).
+    `settings`: the dataset's `pairs:` section (see the module docstring and config/README.md).
     """
-    return _table(pair_codes(genes, regulators, targets, tfs, split, seed, **settings))
+    return _table(pair_codes(genes, regulators, targets, tfs, split, seed, settings))
 
 
 def _table(codes: dict) -> pd.DataFrame:
@@ -305,13 +300,14 @@ def build_pairs(
     out: str | Path,
     split: str,
     seed: int,
+    settings: PairSettings,
     spec: dict | None = None,
-    **settings,
 ) -> pd.DataFrame:
     """Read network.tsv, tfs.txt and the expression genes; write the pair table of (split, seed).
 
-    `spec`: a user split's declaration (`{name, pairs: path}` or `{name, regulators: path}`);
-    None for the built-in regimes.
+    `settings`: the dataset's `pairs:` section (unused by a user's pair table, which is taken
+    as given). `spec`: a user split's declaration (`{name, pairs: path}` or
+    `{name, regulators: path}`); None for the built-in regimes.
     """
     genes = expression_genes(expression)
     edges = read_table(network, sep="tab", dtype={"regulator": str, "target": str}, keep_default_na=False)
@@ -334,8 +330,7 @@ def build_pairs(
         tf_list = read_gene_list(tfs) if Path(tfs).stat().st_size else []
         if spec and spec.get("regulators"):
             spec = {"regime": "regulators", "heldout": read_heldout_regulators(spec["regulators"], known)}
-        codes = pair_codes(genes, edges["regulator"], edges["target"], tf_list, split, int(seed), spec=spec,
-                           **settings)
+        codes = pair_codes(genes, edges["regulator"], edges["target"], tf_list, split, int(seed), settings, spec)
     write_pairs(codes, out)
     return _table(codes)
 

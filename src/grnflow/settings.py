@@ -1,4 +1,4 @@
-"""Typed settings of the two models, built from their validated config sections.
+"""Typed settings of the two models and of the pair tables, built from validated config sections.
 
 The JSON schema (workflow/schemas/config.schema.yaml) is the one source of defaults: Snakemake
 fills them in when it validates the config, and `from_config` only checks that the section
@@ -86,7 +86,29 @@ class MtlgrnSettings:
     paper_mode: bool
 
 
-SECTIONS = {GenerSettings: "gener", MtlgrnSettings: "mtlgrn"}
+@dataclass(frozen=True)
+class PairSettings:
+    """`datasets.<name>.pairs:` of the config: how the pair tables are built (grnflow.pairs)."""
+
+    negative_ratio: float
+    negatives: str
+    eval_negatives: str
+    eval_negative_ratio: float
+    candidate_regulators: str
+    tf_only: bool
+    directed: bool
+    val_fraction: float
+    test_fraction: float
+
+    @classmethod
+    def from_schema(cls, **overrides) -> PairSettings:
+        """The schema's defaults, `overrides` replacing keys (for tests and notebooks)."""
+        return from_schema(cls, **overrides)
+
+
+# Per-dataset sections: each dataset of `datasets:` holds them (`definitions.dataset` of the schema).
+DATASET_SECTION = "datasets.<name>."
+SECTIONS = {GenerSettings: "gener", MtlgrnSettings: "mtlgrn", PairSettings: DATASET_SECTION + "pairs"}
 
 
 # What `paper_mode: true` sets, per model: the seeds' published values where grnflow's defaults
@@ -189,9 +211,14 @@ def fill_defaults(node: dict, value, root: dict):
 
 
 def schema_defaults(section: str) -> dict:
-    """Every default of config section `section` (e.g. `gener`), read from the schema."""
+    """Every default of config section `section` (e.g. `gener`, or `datasets.<name>.pairs` for a
+    dataset's section), read from the schema."""
     root = _schema()
-    return fill_defaults(root["properties"][section], {}, root)
+    if section.startswith(DATASET_SECTION):
+        node = _resolve(root["definitions"]["dataset"], root)["properties"][section.removeprefix(DATASET_SECTION)]
+    else:
+        node = root["properties"][section]
+    return fill_defaults(node, {}, root)
 
 
 def from_schema(cls: type, **overrides):
@@ -208,6 +235,7 @@ __all__ = [
     "GenerSettings",
     "MtlgrnSettings",
     "MtlgrnTasks",
+    "PairSettings",
     "PAPER",
     "effective",
     "job_settings",

@@ -2,6 +2,7 @@
 
 from grnflow.logging import log_to
 from grnflow.pairs import build_pairs
+from grnflow.settings import PairSettings, from_config
 
 with log_to(snakemake.log[0]):
     build_pairs(
@@ -11,5 +12,6 @@ with log_to(snakemake.log[0]):
         out=snakemake.output[0],
         split="random",
         seed=int(snakemake.wildcards.seed),
-        **snakemake.params.pairs,
+        settings=from_config(PairSettings, snakemake.params.pairs,
+                             f"config: datasets.{snakemake.wildcards.dataset}.pairs"),
     )

@@ -2,6 +2,7 @@
 
 from grnflow.logging import log_to
 from grnflow.pairs import build_pairs
+from grnflow.settings import PairSettings, from_config
 
 with log_to(snakemake.log[0]):
     build_pairs(
@@ -12,5 +13,6 @@ with log_to(snakemake.log[0]):
         split=snakemake.wildcards.split,
         seed=int(snakemake.wildcards.seed),
         spec=snakemake.params.spec,
-        **snakemake.params.pairs,
+        settings=from_config(PairSettings, snakemake.params.pairs,
+                             f"config: datasets.{snakemake.wildcards.dataset}.pairs"),
     )
