@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from grnflow.errors import InputError
-from grnflow.io import atomic_path, read_gene_list, read_table, write_tsv
+from grnflow.io import atomic_path, read_gene_list, read_table
 from grnflow.methods import method
 
 log = logging.getLogger(__name__)

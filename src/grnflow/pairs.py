@@ -216,7 +216,6 @@ def _sampled_negatives(rng, pools, n_genes, edges, reg, tgt, pos_fold, n_pos, di
 
 def _assemble(gene_index, reg, tgt, pos_fold, neg_a, neg_b, neg_fold, edges, split, seed) -> dict:
     """Positives and negatives in output order, with direction and pair_class."""
-    n_genes = len(gene_index)
     keep = pos_fold >= 0
     a = np.concatenate([reg[keep], *neg_a])
     b = np.concatenate([tgt[keep], *neg_b])
