@@ -181,3 +181,60 @@ def test_r_style_header_still_reads_row_names(tmp_path):
     path.write_text("A\tB\nt1\t0\t1\nt2\t1\t0\n")
     table = read_table(path, index_col=0)
     assert list(table.columns) == ["A", "B"] and list(table.index) == ["t1", "t2"]
+
+
+# --- streaming: files are checked and read in chunks, never decoded whole ----------------------
+
+def _long_table(rows: int) -> str:
+    return "gene\tcond_a\n" + "".join(f"G{i}\t{i}.5\n" for i in range(rows))
+
+
+def test_problems_past_the_first_chunk_name_their_line_and_column(tmp_path):
+    """A table over several 1 MiB chunks: a zero-width space and a cp1252 byte far into the
+    file are found with the line and column an editor shows, whatever chunk they fall in."""
+    text = _long_table(200_000)  # about 2.3 MB: three chunks
+    lines = text.splitlines(keepends=True)
+    at = 150_001  # 0-based index of the line to damage (line 150,002 in the file)
+    path = tmp_path / "zw.tsv.gz"
+    damaged = lines[:at] + [lines[at].replace("\t", "\t1\u200b", 1)] + lines[at + 1:]
+    path.write_bytes(gzip.compress("".join(damaged).encode(), mtime=0))
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    column = len(lines[at].split("\t")[0]) + 3
+    assert str(err.value).startswith(f"{path}, line {at + 1}, column {column}: invisible character U+200B")
+    path = tmp_path / "cp.tsv"
+    path.write_bytes("".join(lines[:at]).encode() + "G\u00b5\t1\n".encode("cp1252") + "".join(lines[at:]).encode())
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    assert str(err.value).startswith(f"{path}, line {at + 1}: the file is not UTF-8 text (byte(s) b5 would be '\u00b5'")
+
+
+def test_multibyte_characters_across_chunk_boundaries_are_text(tmp_path):
+    """UTF-8 and UTF-16 characters that straddle a chunk boundary decode, and the table reads whole."""
+    names = ["g\u00e9ne\u4e2d" * 3 + str(i) for i in range(120_000)]
+    text = "gene\tv\n" + "".join(f"{n}\t{i}\n" for i, n in enumerate(names))
+    for encoding in ("utf-8", "utf-16"):
+        path = tmp_path / f"t.{encoding}.tsv"
+        path.write_bytes(text.encode(encoding))
+        table = read_table(path, dtype={"gene": str})
+        assert table["gene"].tolist() == names and table["v"].tolist() == list(range(len(names)))
+
+
+def test_a_damaged_gzip_past_the_first_chunk_is_refused_before_any_row_is_read(tmp_path):
+    path = tmp_path / "t.tsv.gz"
+    path.write_bytes(gzip.compress(_long_table(300_000).encode(), mtime=0)[:-4000])
+    with pytest.raises(InputError, match="truncated or damaged"):
+        read_table(path)
+
+
+def test_a_character_just_after_a_chunk_boundary_gets_its_column_on_the_straddling_line(tmp_path):
+    header = "gene\tcond_a\n"
+    filler = header + "".join(f"G{i}\t1\n" for i in range(100_000))
+    filler += "P" * ((1 << 20) - 10 - len(filler.encode())) + "\t1\n"  # the next line starts 10 bytes before 1 MiB
+    line = filler.count("\n") + 1
+    text = filler + "X" * 20 + "\u200b" + "\t1\n" + "G\t2\n"
+    path = tmp_path / "t.tsv"
+    path.write_bytes(text.encode())
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    assert str(err.value).startswith(f"{path}, line {line}, column 21: invisible character U+200B")

@@ -77,63 +77,116 @@ def open_text(path: str | Path):
     UTF-8 (with or without a byte-order mark) and UTF-16 with a BOM (Excel "Unicode text")
     are decoded; any other encoding (e.g. Windows cp1252), a UTF-16 file without a BOM and
     invisible characters (zero-width space, no-break space, a stray BOM) inside the text are
-    refused with an InputError naming the file, the line and the fix. Line ends are kept as
-    they are (`newline=""`); csv/pandas read CRLF files. See `decode_text`.
+    refused with an InputError naming the file, the line and the fix, before any of the text is
+    returned. Line ends are kept as they are (`newline=""`); csv/pandas read CRLF files.
+
+    The file is streamed, never held in memory whole: a first pass in 1 MiB chunks checks it
+    (cached by path, size and modification time, so sniffing, reading the header and reading
+    the table check it once), then the returned stream decodes it again as it is read.
     """
-    return io.StringIO(decode_text(path), newline="")
+    encoding = checked_encoding(path)
+    return io.TextIOWrapper(_open_binary(path), encoding=encoding, newline="")
+
+
+def _open_binary(path: str | Path):
+    """A binary stream of the file's (decompressed) bytes; errors name the file."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    try:
+        raw = open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc})") from exc
+    if raw.read(2) == b"\x1f\x8b":
+        raw.seek(0)
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    raw.seek(0)
+    return raw
 
 
 def read_bytes(path: str | Path) -> bytes:
     """The bytes of a plain or gzip-compressed file (decompressed); errors name the file."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
+        with _open_binary(path) as fh:
+            return fh.read()
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(_damaged_gzip(path, exc)) from exc
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc})") from exc
-    return data
 
 
 def decode_text(path: str | Path) -> str:
-    """The decoded text of `path` (see `open_text`), without a leading byte-order mark.
+    """The whole decoded, checked text of `path` (see `open_text`), without a byte-order mark.
+    For inputs that are used whole anyway (a genome FASTA); tables are streamed instead."""
+    with open_text(path) as fh:
+        return fh.read().removeprefix("\ufeff")
 
-    Cached by (path, size, mtime) for the last few files: a stage sniffs the separator, reads
-    the header and then the table, and each should not decode the whole file again.
-    """
+
+def checked_encoding(path: str | Path) -> str:
+    """The encoding `open_text` decodes `path` with, after checking the whole file (see there)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found")
     stat = path.stat()
-    return _decode_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns, str(path))
+    return _scan_cached(str(path.resolve()), stat.st_size, stat.st_mtime_ns, str(path))
 
 
-@functools.lru_cache(maxsize=4)
-def _decode_cached(resolved: str, size: int, mtime_ns: int, path: str) -> str:
-    data = read_bytes(path)
-    encoding = text_encoding(path, data)
+_CHUNK = 1 << 20
+
+
+@functools.lru_cache(maxsize=32)
+def _scan_cached(resolved: str, size: int, mtime_ns: int, path: str) -> str:
     try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise InputError(_not_utf8(path, data, exc)) from exc
-    text = text.removeprefix("\ufeff")
-    found = _INVISIBLE.search(text)
-    if found:
-        line = text.count("\n", 0, found.start()) + 1
-        column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
-        char = found.group()
-        raise InputError(
-            f"{path}, line {line}, column {column}: invisible character U+{ord(char):04X} "
-            f"({_INVISIBLE_NAMES.get(char, 'format character')}) in the text; it would become part "
-            "of an ID. Delete it (an editor's search and replace, or re-export the table as "
-            "plain UTF-8 text)"
-        )
-    return text
+        with _open_binary(path) as fh:
+            head = fh.read(_CHUNK)
+            encoding = text_encoding(path, head)
+            _scan(path, fh, head, encoding)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(_damaged_gzip(path, exc)) from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc})") from exc
+    return encoding
+
+
+def _scan(path, fh, head: bytes, encoding: str) -> None:
+    """Decode the stream chunk by chunk; raise an InputError for bytes that are not text in
+    `encoding` or an invisible character, with its line (and column)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line, column, data, first = 1, 0, head, True  # column: characters after the last newline
+    offset = 0  # of `data` in the file
+    while True:
+        try:
+            text = decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            at = offset - (len(exc.object) - len(data)) + exc.start
+            raise InputError(_not_utf8(path, head, exc, line, at)) from exc
+        if first:
+            text, first = text.removeprefix("\ufeff"), False
+        found = _INVISIBLE.search(text)
+        if found:
+            _invisible(path, text, found, line, column)
+        newlines = text.count("\n")
+        line += newlines
+        column = len(text) - (text.rfind("\n") + 1) + (0 if newlines else column)
+        if not data:
+            return
+        offset += len(data)
+        data = fh.read(_CHUNK)
+
+
+def _invisible(path, text: str, found: re.Match, line: int, column: int):
+    """Raise the InputError for the invisible character `found` in `text` (a chunk that starts
+    on `line`, `column` characters after that line's start)."""
+    before = text.rfind("\n", 0, found.start())
+    line += text.count("\n", 0, found.start())
+    column = found.start() - (before + 1) + 1 + (column if before < 0 else 0)
+    char = found.group()
+    raise InputError(
+        f"{path}, line {line}, column {column}: invisible character U+{ord(char):04X} "
+        f"({_INVISIBLE_NAMES.get(char, 'format character')}) in the text; it would become part "
+        "of an ID. Delete it (an editor's search and replace, or re-export the table as "
+        "plain UTF-8 text)"
+    )
 
 
 def text_encoding(path: str | Path, data: bytes) -> str:
@@ -167,13 +220,16 @@ _INVISIBLE_NAMES = {
 }
 
 
-def _not_utf8(path, data: bytes, exc: UnicodeDecodeError) -> str:
-    """The message for bytes that are not UTF-8: binary data, or which code page it looks like."""
-    sample = data[:65536]
+def _not_utf8(path, head: bytes, exc: UnicodeDecodeError, line: int, offset: int) -> str:
+    """The message for bytes that are not UTF-8: binary data, or which code page it looks like.
+    `head`: the file's first bytes; `exc.object`: the chunk holding the bad bytes, which starts
+    on `line` (a chunk boundary never splits a line end); `offset`: the bad byte's in the file."""
+    sample = head[:65536]
     high = sum(b >= 0x80 for b in sample) + sample.count(b"\x00")
+    data = exc.object
     if high > len(sample) // 10:
-        return f"{path}: not a text file (byte 0x{data[exc.start]:02x} at offset {exc.start} is not UTF-8)"
-    line = data.count(b"\n", 0, exc.start) + 1
+        return f"{path}: not a text file (byte 0x{data[exc.start]:02x} at offset {offset} is not UTF-8)"
+    line += data.count(b"\n", 0, exc.start)
     bad = data[exc.start:exc.end]
     as_cp1252 = bad.decode("cp1252", errors="replace")
     return (
@@ -208,17 +264,27 @@ def sniff_sep(path: str | Path, sep: str = "auto") -> str:
 
 
 def read_table(path: str | Path, sep: str = "auto", **kwargs) -> pd.DataFrame:
-    """Read a delimited text table (plain or gzip), with errors that name the file.
+    """Read a delimited text table (plain or gzip), streamed, with errors that name the file.
 
     Rows that all end with the separator while the header does not (a trailing delimiter)
     lose that empty last field with a warning, instead of pandas reading the first column as
-    row names and shifting every column name by one (see `strip_trailing_delimiters`).
+    row names and shifting every column name by one (see `trailing_delimiters`).
     """
     real_sep = sniff_sep(path, sep)
     try:
-        text = strip_trailing_delimiters(path, decode_text(path), real_sep, kwargs)
-        return pd.read_csv(io.StringIO(text, newline=""), sep=real_sep, **kwargs)
-    except (EOFError, gzip.BadGzipFile) as exc:
+        if trailing_delimiters(path, real_sep, kwargs):
+            log.warning("%s: every data row ends with a %s (trailing delimiter) and the header does "
+                        "not; the empty last field is ignored", path, _sep_name(real_sep))
+            index_col = kwargs.pop("index_col", None)
+            with open_text(path) as fh:
+                table = pd.read_csv(fh, sep=real_sep, index_col=False, **kwargs)
+            if index_col is None or index_col is False:
+                return table
+            wanted = index_col if isinstance(index_col, (list, tuple)) else [index_col]
+            return table.set_index([c if isinstance(c, str) else table.columns[c] for c in wanted])
+        with open_text(path) as fh:
+            return pd.read_csv(fh, sep=real_sep, **kwargs)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(_damaged_gzip(path, exc)) from exc
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
         raise InputError(f"{path}: cannot be parsed as a {_sep_name(real_sep)}-separated table ({exc})") from exc
@@ -226,9 +292,9 @@ def read_table(path: str | Path, sep: str = "auto", **kwargs) -> pd.DataFrame:
         raise InputError(f"{path}: the file is empty") from exc
 
 
-def strip_trailing_delimiters(path, text: str, sep: str, kwargs: dict) -> str:
-    """`text` without one trailing `sep` per data line when every data line has exactly one
-    field more than the header and that field is empty; otherwise `text` unchanged.
+def trailing_delimiters(path, sep: str, kwargs: dict) -> bool:
+    """Whether every data line has exactly one field more than the header and ends with `sep`
+    (that empty last field is then dropped). Streams the lines; stops at the first that does not.
 
     Only for tables whose first line is the header (no `header`/`names`/`skiprows`/`comment`
     options). A header one field short with non-empty last fields stays R style (pandas
@@ -236,19 +302,20 @@ def strip_trailing_delimiters(path, text: str, sep: str, kwargs: dict) -> str:
     """
     if any(kwargs.get(k) is not None for k in ("names", "skiprows", "comment")) or \
             kwargs.get("header", 0) not in (0, "infer") or kwargs.get("nrows") == 0:
-        return text
-    lines = text.splitlines()
-    body = [i for i, line in enumerate(lines[1:], 1) if line.strip()]
-    if not body or not all(lines[i].endswith(sep) for i in body):
-        return text
-    fields = lines[0].count(sep)
-    if any(lines[i].count(sep) != fields + 1 for i in body):
-        return text
-    log.warning("%s: every data row ends with a %s (trailing delimiter) and the header does not; "
-                "the empty last field is ignored", path, _sep_name(sep))
-    for i in body:
-        lines[i] = lines[i][: -len(sep)]
-    return "\n".join(lines) + "\n"
+        return False
+    with open_text(path) as fh:
+        fields, seen = None, False
+        for raw in fh:
+            line = raw.rstrip("\r\n")
+            if fields is None:
+                fields = line.count(sep)
+                continue
+            if not line.strip():
+                continue
+            if not line.endswith(sep) or line.count(sep) != fields + 1:
+                return False
+            seen = True
+    return seen
 
 
 def read_normalized(path: str | Path) -> pd.DataFrame:
