@@ -33,7 +33,7 @@ def run(workdir: Path, data: Path, overlay: Path, cores: int) -> float:
         sys.executable, "-m", "snakemake",
         "--snakefile", str(REPO / "Snakefile"),
         "--directory", str(workdir),
-        "--cores", str(cores),
+        "--cores", str(cores), "--rerun-incomplete",
         "--resources", "gpu=1",
         "--configfile", str(REPO / "config" / "datasets" / f"{DATASET}.yaml"), str(overlay),
         "--config", f"download={{mirror: {data}}}",
