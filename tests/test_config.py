@@ -92,3 +92,14 @@ def test_user_splits_in_config_are_checked():
         check_splits(["random", "leave_one_out"])
     with pytest.raises(InputError, match="the name random is used twice"):
         check_splits(["random", {"name": "random", "pairs": "p.tsv"}])
+
+
+def test_val_and_test_fractions_are_checked_against_the_schema_default_of_the_other():
+    """Only val_fraction set: the check adds the schema's default test_fraction (not a copy of it)."""
+    from grnflow.settings import DATASET_SECTION, schema_defaults
+
+    default_test = schema_defaults(DATASET_SECTION + "pairs")["test_fraction"]
+    inputs = {"expression": "e", "network": "n"}
+    check_config({"datasets": {"d": {"inputs": inputs, "pairs": {"val_fraction": 0.99 - default_test}}}})
+    with pytest.raises(InputError, match="val_fraction \\+ test_fraction must be < 1"):
+        check_config({"datasets": {"d": {"inputs": inputs, "pairs": {"val_fraction": 1.0 - default_test}}}})

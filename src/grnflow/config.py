@@ -9,6 +9,7 @@ import yaml
 
 from grnflow.errors import InputError
 from grnflow.names import SPLITS
+from grnflow.settings import DATASET_SECTION, schema_defaults
 
 REQUIRED_INPUTS = ("expression", "network")
 
@@ -80,8 +81,9 @@ def check_config(config: dict) -> None:
                 f"config: datasets.{name}.inputs needs both `genome` and `annotation` "
                 "for promoter extraction, or neither"
             )
-        pairs = cfg.get("pairs", {})
-        if pairs.get("val_fraction", 0.1) + pairs.get("test_fraction", 0.2) >= 1:
+        # Before or after `validate`: the schema's defaults under what the config sets.
+        pairs = {**schema_defaults(DATASET_SECTION + "pairs"), **cfg.get("pairs", {})}
+        if pairs["val_fraction"] + pairs["test_fraction"] >= 1:
             raise InputError(
                 f"config: datasets.{name}.pairs.val_fraction + test_fraction must be < 1"
             )
