@@ -32,7 +32,8 @@ METRICS = ["auroc", "aupr", "aupr_ratio", "epr"]
 EVALUATION_TARGETS = [f"results/{DATASET}/comparison/metrics.tsv", f"results/{DATASET}/comparison/beeline.tsv"]
 
 
-def run(workdir: Path, data: Path, overlay: Path, cores: int, targets: list[str] = ()) -> float:
+def run(workdir: Path, data: Path, overlay: Path, cores: int, targets: list[str] = (),
+        seeds: list[int] | None = None) -> float:
     """Run the workflow (its default target, or `targets`); return its wall time in seconds."""
     cmd = [
         sys.executable, "-m", "snakemake", *targets,
@@ -41,7 +42,7 @@ def run(workdir: Path, data: Path, overlay: Path, cores: int, targets: list[str]
         "--cores", str(cores), "--rerun-incomplete",
         "--resources", "gpu=1",
         "--configfile", str(REPO / "config" / "datasets" / f"{DATASET}.yaml"), str(overlay),
-        "--config", f"download={{mirror: {data}}}",
+        "--config", f"download={{mirror: {data}}}", *([f"seeds={seeds}"] if seeds else []),
     ]
     start = time.perf_counter()
     subprocess.run(cmd, check=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
@@ -206,13 +207,14 @@ def main() -> None:
     parser.add_argument("--summarize-only", action="store_true", help="only rebuild summary.md")
     parser.add_argument("--evaluation-only", action="store_true",
                         help="only the comparison tables: no final models, inferred network or report")
+    parser.add_argument("--seeds", type=int, nargs="+", help="evaluation seeds in place of the overlay's")
     args = parser.parse_args()
     if not args.data.is_dir():
         sys.exit(f"real data folder {args.data} is absent: pass --data or set GRNFLOW_SHARED_DATA")
     args.workdir.mkdir(parents=True, exist_ok=True)
     targets = EVALUATION_TARGETS if args.evaluation_only else []
     wall = None if args.summarize_only else run(args.workdir, args.data.resolve(), args.overlay.resolve(),
-                                                 args.cores, targets)
+                                                 args.cores, targets, args.seeds)
     metrics = pd.read_csv(args.workdir / "results" / DATASET / "comparison" / "metrics.tsv", sep="\t")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
                             text=True).stdout.strip() or "unknown"
