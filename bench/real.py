@@ -96,18 +96,22 @@ def beeline_table(workdir: Path) -> str:
     return "\n".join(lines)
 
 
-def resampled_table(workdir: Path, ratio: float = 1.0, draws: int = 20) -> str:
+def resampled_table(workdir: Path, metrics: pd.DataFrame, ratio: float = 1.0, draws: int = 20) -> str:
     """Markdown: the same test predictions read the old way, each positive against `ratio`
     uniformly drawn negatives of the same test fold (mean over `draws` seeded draws per job;
     then mean ± sd over seeds), beside the true-density AUPR ratio of the same jobs. Shows what
-    the 1:1 view does to the numbers without retraining anything."""
+    the 1:1 view does to the numbers without retraining anything. Only the jobs of `metrics`
+    (comparison/metrics.tsv) count: the work folder may hold other seeds' predictions."""
     import numpy as np
 
     from grnflow.metrics import ranking_metrics
 
     records = []
+    jobs = {(r.method, r.split, f"seed{int(r.seed)}") for r in metrics.itertuples()}
     for path in sorted((workdir / "results" / DATASET / "predictions").glob("*/*/seed*.tsv.gz")):
         method, split, seed = path.parts[-3], path.parts[-2], path.name.split(".")[0]
+        if (method, split, seed) not in jobs:
+            continue
         table = pd.read_csv(path, sep="\t", usecols=["score", "label", "fold"])
         test = table[table["fold"] == "test"]
         pos, neg = test[test["label"] == 1]["score"].to_numpy(), test[test["label"] == 0]["score"].to_numpy()
@@ -226,7 +230,7 @@ def main() -> None:
         "Per regulator (median over regulators with >= `compare.min_regulator_pairs` test positives "
         "and negatives):\n\n" + regulator_table(metrics),
         beeline_table(args.workdir),
-        resampled_table(args.workdir),
+        resampled_table(args.workdir, metrics),
         knockout_table(metrics),
         "Stage timings and peak memory:\n\n" + stage_table(args.workdir),
         "Training throughput:\n\n" + throughput_table(args.workdir),
