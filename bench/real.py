@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -156,10 +157,19 @@ def knockout_table(metrics: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def stage_table(workdir: Path) -> str:
-    """Per rule: jobs, total and max seconds, max peak RSS (Snakemake `benchmark:` files)."""
+def of_seeds(path: Path, seeds: set[int]) -> bool:
+    """Whether a per-seed file (`.../seed<k>...`) belongs to `seeds`; files of no seed do."""
+    found = re.search(r"seed(\d+)", path.name)
+    return found is None or int(found.group(1)) in seeds
+
+
+def stage_table(workdir: Path, seeds: set[int]) -> str:
+    """Per rule: jobs, total and max seconds, max peak RSS (Snakemake `benchmark:` files) of the
+    benchmark's seeds (the work folder may hold other seeds' files)."""
     rows = []
     for path in sorted((workdir / "benchmarks").rglob("*.tsv")):
+        if not of_seeds(path, seeds):
+            continue
         rel = path.relative_to(workdir / "benchmarks").parts
         rule = rel[1] if rel[0] in (DATASET, "_shared") else rel[0]
         if rule == "infer" and len(rel) > 2:  # the inferred network: one row per infer step
@@ -175,12 +185,14 @@ def stage_table(workdir: Path) -> str:
     return "\n".join(lines)
 
 
-def throughput_table(workdir: Path) -> str:
+def throughput_table(workdir: Path, seeds: set[int]) -> str:
     """Training pairs per second (train pairs x epochs / train seconds) of GENER and MTLGRN."""
     lines = ["| method | jobs | median train pairs/s | median epochs | median train s |", "|---|---|---|---|---|"]
     for method in ("gener", "mtlgrn"):
         records = []
         for path in sorted((workdir / "results" / DATASET / "metrics" / method).rglob("*.json")):
+            if not of_seeds(path, seeds):
+                continue
             record = json.loads(path.read_text())
             split, seed = path.parent.name, path.stem.removeprefix("seed")
             pairs = pd.read_csv(workdir / "results" / DATASET / "pairs" / split / f"seed{seed}.tsv",
@@ -220,6 +232,7 @@ def main() -> None:
     wall = None if args.summarize_only else run(args.workdir, args.data.resolve(), args.overlay.resolve(),
                                                  args.cores, targets, args.seeds)
     metrics = pd.read_csv(args.workdir / "results" / DATASET / "comparison" / "metrics.tsv", sep="\t")
+    seeds = set(metrics["seed"].astype(int))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
                             text=True).stdout.strip() or "unknown"
     text = "\n\n".join([
@@ -232,8 +245,8 @@ def main() -> None:
         beeline_table(args.workdir),
         resampled_table(args.workdir, metrics),
         knockout_table(metrics),
-        "Stage timings and peak memory:\n\n" + stage_table(args.workdir),
-        "Training throughput:\n\n" + throughput_table(args.workdir),
+        "Stage timings and peak memory:\n\n" + stage_table(args.workdir, seeds),
+        "Training throughput:\n\n" + throughput_table(args.workdir, seeds),
     ])
     (args.workdir / "summary.md").write_text(text + "\n")
     print(text)
