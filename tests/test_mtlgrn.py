@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from grnflow.errors import InputError
+from grnflow.metrics import auroc
 from grnflow.mtlgrn import compute_losses, knockout_metrics, run_mtlgrn
 from grnflow.mtlgrn_data import (
     build_problem,
@@ -345,6 +346,44 @@ def test_learns_small_problem_and_logs_cpu(tmp_path, caplog):
     assert record["auroc"] == metrics["auroc"]
 
 
+def test_abs_dot_decoder_scores_repressed_targets_the_dot_decoder_cannot():
+    """A regulator's activated targets share its feature direction u, its repressed targets
+    point the other way (-u), non-targets are orthogonal. Trained on the same pairs, the
+    sign-invariant decoder ranks held-out repressed targets above non-targets; the dot decoder
+    (the control that makes this test able to fail) ranks them clearly worse."""
+    rng = np.random.default_rng(0)
+    dim, n_side = 12, 12
+    u = np.eye(dim)[0]
+    others = np.eye(dim)[1:]
+    act = u + 0.3 * rng.normal(size=(n_side, dim))
+    rep = -u + 0.3 * rng.normal(size=(n_side, dim))
+    non = others[rng.integers(0, dim - 1, 2 * n_side)] + 0.3 * rng.normal(size=(2 * n_side, dim))
+    x = torch.as_tensor(np.vstack([u, act, rep, non]), dtype=torch.float32)
+    act_i, rep_i, non_i = (torch.arange(s, s + k) for s, k in ((1, n_side), (1 + n_side, n_side), (1 + 2 * n_side, 2 * n_side)))
+    half = n_side // 2  # train on half of each group, test on the rest
+    targets = torch.cat([act_i[:half], rep_i[:half], non_i[:n_side]])
+    y = torch.cat([torch.ones(2 * half), torch.zeros(n_side)])
+    no_edges = torch.zeros((2, 0), dtype=torch.long)
+    margin = {}  # AUROC of held-out repressed targets against held-out non-targets
+    for decoder in ("abs_dot", "dot"):
+        torch.manual_seed(0)
+        model = MTLGRN(dim, 1, hidden=8, heads=2, out=8, dropout=0.0, decoder=decoder, knockout_hidden=4)
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+        for _ in range(200):
+            optimizer.zero_grad()
+            logits = model.decode(model.encode(x, no_edges), torch.zeros_like(targets), targets)
+            torch.nn.functional.binary_cross_entropy_with_logits(logits, y).backward()
+            optimizer.step()
+        with torch.no_grad():
+            z = model.encode(x, no_edges)
+            score = model.decode_all(z, torch.tensor([0]))[0]
+            torch.testing.assert_close(score[rep_i], model.decode(z, torch.zeros_like(rep_i), rep_i), rtol=1e-4, atol=1e-4)
+        held_out = torch.cat([rep_i[half:], non_i[n_side:]])
+        labels = np.r_[np.ones(n_side - half), np.zeros(n_side)]
+        margin[decoder] = auroc(labels, score[held_out].numpy())  # repressed vs non-targets
+    assert margin["abs_dot"] >= 0.9 and margin["abs_dot"] - margin["dot"] >= 0.2, margin  # 0.94 vs 0.71
+
+
 def test_bilinear_decoder_learns_direction_the_dot_decoder_cannot():
     """Pairs a -> b are edges and their reverses b -> a are not: only a directed decoder can
     score them apart. After training, the bilinear decoder ranks every a -> b above its b -> a;
@@ -600,9 +639,22 @@ def test_paper_mode_builds_the_seeds_network():
     # knockout MLP: grnflow 64 units with LeakyReLU 0.2, the seed 128 with ReLU
     assert default.ko_gene.out_features == 64 and isinstance(default.ko_act, torch.nn.LeakyReLU)
     assert paper.ko_gene.out_features == 128 and type(paper.ko_act) is torch.nn.ReLU
-    # features: the seed's k-mers are counted on the forward strand (rule `features`)
+    # link decoder: the seed's dot product of LeakyReLU embeddings; grnflow's |z_a . z_b| + c of
+    # linear embeddings (a repressed target scores like an activated one)
+    assert (paper.decoder, paper.linear_embedding, hasattr(paper, "link_offset")) == ("dot", False, False)
+    assert (default.decoder, default.linear_embedding) == ("abs_dot", True)
+    x, edges = torch.randn(5, 20), torch.zeros((2, 0), dtype=torch.long)
+    with torch.no_grad():
+        for model, last in ((paper, paper.act), (default, torch.nn.Identity())):
+            model.eval()
+            hidden = model.act(model.conv1(x, edges))
+            torch.testing.assert_close(model.encode(x, edges), last(model.conv2(hidden, edges)))
+    # features: the seed's k-mers are counted on the forward strand, without an expression block
+    # (rule `features`)
     assert effective(settings(paper_mode=True)).kmer_strands == "forward"
     assert effective(settings()).kmer_strands == "both"
+    assert effective(settings(paper_mode=True)).expression_weight == 0
+    assert effective(settings()).expression_weight > 0
 
 
 def test_paper_mode_takes_one_full_batch_step_per_epoch(tmp_path, monkeypatch):
