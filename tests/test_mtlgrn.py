@@ -273,17 +273,23 @@ def test_each_task_switches_its_loss_term(tmp_path, tasks):
     assert (recon_grad is not None and recon_grad.abs().sum() > 0) == ("reconstruction" in tasks)
 
 
-def test_link_loss_is_bce_on_raw_logits(tmp_path):
+@pytest.mark.parametrize("decoder", ["abs_dot", "dot"])
+def test_link_loss_is_bce_on_raw_logits(tmp_path, decoder):
     paths = write_problem(tmp_path, n_genes=30)
     problem, _, _ = load_problem(paths)
     torch.manual_seed(0)
-    model = small_model(problem)
+    model = small_model(problem, decoder=decoder)
     model.eval()
+    with torch.no_grad():
+        if decoder == "abs_dot":
+            model.link_offset.fill_(-0.3)  # the learned offset (0 at the start) enters the logit
     loss = compute_losses(model, problem, ["link"])["link"]
     a, b, y = problem.train
     # the scored pairs' own positive edges are hidden from the message graph
     z = model.encode(problem.x, supervision_graph(problem.edge_index, a, b, y, problem.x.shape[0]))
     logits = (z[a] * z[b]).sum(-1)
+    if decoder == "abs_dot":
+        logits = logits.abs() - 0.3
     p = torch.sigmoid(logits)
     manual = -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
     assert float(loss) == pytest.approx(float(manual), rel=1e-5)
@@ -340,7 +346,9 @@ def test_learns_small_problem_and_logs_cpu(tmp_path, caplog):
     # validation pairs (max F1); the fixed cut 0 (probability 0.5) is kept as the fallback
     assert metrics["threshold_rule"] == "val_max_f1" and metrics["default_threshold"] == 0.0
     assert np.isfinite(metrics["threshold"]) and 0 < metrics["val_f1"] <= 1
-    assert np.isfinite(pred["score"]).all() and pred["score"].nunique() == len(pred)
+    # no saturation: a sigmoid near 0 or 1 would tie most scores; two pairs may still agree to
+    # the 6 significant digits written (this problem's clusters give near-equal embeddings)
+    assert np.isfinite(pred["score"]).all() and pred["score"].nunique() >= 0.97 * len(pred)
     state = torch.load(out / "model.pt", weights_only=True)
     assert "conv1.lin.weight" in state or any(k.startswith("conv1.") for k in state)
     assert record["auroc"] == metrics["auroc"]
