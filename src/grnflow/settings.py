@@ -63,8 +63,8 @@ class MtlgrnTasks:
 @dataclass(frozen=True)
 class MtlgrnSettings:
     """`mtlgrn:` of the config; `kmer`, `kmer_strands`, `pca_variance` and `expression_weight`
-    shape the features
-    (rule `features`) and are kept here so that a checkpoint belongs to one whole setting."""
+    shape the features (rule `features`) and are kept here so that a checkpoint belongs to one
+    whole setting."""
 
     kmer: int
     kmer_strands: str
