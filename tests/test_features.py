@@ -194,3 +194,37 @@ def test_reduce_pca_solvers_agree_exactly_up_to_sign():
     np.testing.assert_allclose(ratio, ref.explained_variance_ratio_, atol=1e-12)
     again, _ = reduce_pca(tall, 0.9)
     assert np.array_equal(scores, again)  # deterministic
+
+
+def test_expression_weight_adds_the_expression_block_and_weighs_it(tmp_path, caplog):
+    """`expression_weight` w > 0 joins each gene's non-knockout expression profile to the
+    k-mer block at w times its standard deviation: the larger w, the closer the features'
+    gene-gene similarities to the expression's; w = 0 leaves the features as without it."""
+    rng = np.random.default_rng(1)
+    genes = [f"g{i}" for i in range(30)]
+    expr = _expression(tmp_path, genes, n_samples=12, seed=1)
+    fasta = tmp_path / "promoters.fa"
+    fasta.write_text("".join(f">{g}\n{''.join(rng.choice(list('ACGT'), 80))}\n" for g in genes))
+    samples = tmp_path / "samples.tsv"
+    samples.write_text("sample\tknockout\tcontrols\n" + "".join(f"s{i}\t\t\n" for i in range(10)) + "s10\tg1\ts0\ns11\tg2\ts0\n")
+    common = dict(kmer=3, pca_variance=1.0, kmer_strands="both", kmer_presence=False)
+    profiles = pd.read_csv(expr, sep="\t", index_col=0).iloc[:, :10].to_numpy()  # non-knockout samples
+    target = np.corrcoef(profiles)[np.triu_indices(len(genes), 1)]
+
+    def similarity_to_expression(weight):
+        out = tmp_path / f"features_{weight}.tsv"
+        gene_features(expr, fasta, samples, out, None, **common, expression_weight=weight)
+        x = pd.read_csv(out, sep="\t", index_col=0).to_numpy()
+        x = x / np.linalg.norm(x, axis=1, keepdims=True)
+        return out, np.corrcoef((x @ x.T)[np.triu_indices(len(genes), 1)], target)[0, 1]
+
+    plain = tmp_path / "plain.tsv"
+    gene_features(expr, fasta, samples, plain, None, **common)
+    off, r_off = similarity_to_expression(0.0)
+    assert off.read_bytes() == plain.read_bytes()
+    with caplog.at_level(logging.INFO):
+        _, r_one = similarity_to_expression(1.0)
+    assert "expression features: each gene's profile over 10 non-knockout samples, weight 1" in caplog.text
+    _, r_five = similarity_to_expression(5.0)
+    assert abs(r_off) < 0.3 < r_one < r_five, (r_off, r_one, r_five)
+    assert r_five > 0.85

@@ -177,6 +177,18 @@ def kmer_block(freq: np.ndarray, have: np.ndarray) -> np.ndarray:
     return _unit_variance(np.column_stack([freq, indicator]))
 
 
+def expression_profiles(expr: pd.DataFrame, samples: str | Path | None) -> np.ndarray:
+    """Each gene's expression over the non-knockout samples (knockout profiles are evaluation
+    targets): input-side information, as GENER's and the correlation baseline's inputs."""
+    knockout_samples = set()
+    if samples:
+        sheet = read_table(samples, sep="tab", dtype=str, keep_default_na=False)
+        if "knockout" in sheet.columns:
+            knockout_samples = set(sheet.loc[sheet["knockout"] != "", "sample"])
+    cols = [c for c in expr.columns if c not in knockout_samples]
+    return np.nan_to_num(expr[cols].to_numpy(dtype=float))
+
+
 def reduce_pca(matrix: np.ndarray, variance: float) -> tuple[np.ndarray, np.ndarray]:
     """PCA scores keeping `variance` of the explained variance (1.0 keeps every component).
 
@@ -204,8 +216,14 @@ def gene_features(
     kmer_strands: str,
     pca_variance: float,
     kmer_presence: bool,
+    expression_weight: float = 0.0,
 ) -> pd.DataFrame:
-    """Write `out` (TSV: `gene`, `pc1`..`pcN`), one row per expression gene, in expression order."""
+    """Write `out` (TSV: `gene`, `pc1`..`pcN`), one row per expression gene, in expression order.
+
+    With `expression_weight` w > 0 (`mtlgrn.expression_weight`) each gene's expression profile
+    over the non-knockout samples joins the k-mer and gene-table blocks before the PCA, scaled
+    to w times their standard deviation (total variance w^2 against their 1 each); without a
+    genome and a gene table it is the only block, unscaled."""
     expr = read_normalized(expression)
     genes = list(expr.index)
     blocks: list[np.ndarray] = []
@@ -239,18 +257,20 @@ def gene_features(
             blocks.append(_unit_variance(table.to_numpy(dtype=float)))
             names.append("gene_table")
 
-    if not blocks:
-        knockout_samples = set()
-        if samples:
-            sheet = read_table(samples, sep="tab", dtype=str, keep_default_na=False)
-            if "knockout" in sheet.columns:
-                knockout_samples = set(sheet.loc[sheet["knockout"] != "", "sample"])
-        cols = [c for c in expr.columns if c not in knockout_samples]
-        log.warning(
-            "no genome and no gene table: gene features fall back to the expression profile over "
-            "%d non-knockout samples (PCA-reduced)", len(cols),
-        )
-        blocks.append(np.nan_to_num(expr[cols].to_numpy(dtype=float)))
+    if expression_weight > 0 or not blocks:
+        profiles = expression_profiles(expr, samples)
+        if not blocks:
+            log.warning(
+                "no genome and no gene table: gene features fall back to the expression profile "
+                "over %d non-knockout samples (PCA-reduced)", profiles.shape[1],
+            )
+        else:
+            log.info(
+                "expression features: each gene's profile over %d non-knockout samples, weight %g",
+                profiles.shape[1], expression_weight,
+            )
+        # with other blocks: w x unit total variance (alone: as it is)
+        blocks.append(expression_weight * _unit_variance(profiles) if blocks else profiles)
         names.append("expression")
 
     matrix = np.column_stack(blocks)

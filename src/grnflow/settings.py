@@ -62,12 +62,14 @@ class MtlgrnTasks:
 
 @dataclass(frozen=True)
 class MtlgrnSettings:
-    """`mtlgrn:` of the config; `kmer`, `kmer_strands` and `pca_variance` shape the features
-    (rule `features`) and are kept here so that a checkpoint belongs to one whole setting."""
+    """`mtlgrn:` of the config; `kmer`, `kmer_strands`, `pca_variance` and `expression_weight`
+    shape the features (rule `features`) and are kept here so that a checkpoint belongs to one
+    whole setting."""
 
     kmer: int
     kmer_strands: str
     pca_variance: float
+    expression_weight: float
     hidden: int
     heads: int
     out: int
@@ -117,7 +119,13 @@ SECTIONS = {GenerSettings: "gener", MtlgrnSettings: "mtlgrn", PairSettings: DATA
 # network or the training loop is built, from `settings.paper_mode`.
 PAPER = {
     "gener": {"staircase": False},
-    "mtlgrn": {"kmer_strands": "forward", "knockout_hidden": 128, "learning_rate": 0.0004},
+    "mtlgrn": {
+        "kmer_strands": "forward",
+        "expression_weight": 0.0,
+        "decoder": "dot",
+        "knockout_hidden": 128,
+        "learning_rate": 0.0004,
+    },
 }
 
 

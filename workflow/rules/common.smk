@@ -282,7 +282,8 @@ from grnflow.shared import shared_path, stage_groups, stage_key
 
 SHARED_SETTINGS = {
     "features": {
-        k: config["mtlgrn"][k] for k in ("kmer", "kmer_strands", "pca_variance")
+        k: config["mtlgrn"][k]
+        for k in ("kmer", "kmer_strands", "pca_variance", "expression_weight")
     },
     "tree_importances": {
         k: v for k, v in config["baselines"]["trees"].items() if k != "threads"

@@ -2,7 +2,8 @@
 
 from grnflow.settings import PAPER, job_settings
 
-# mtlgrn.paper_mode: the seed's binary k-mer presence on the forward strand (config/README.md)
+# mtlgrn.paper_mode: the seed's binary k-mer presence on the forward strand and no expression
+# block in the features (config/README.md)
 MTLGRN_PAPER = config["mtlgrn"]["paper_mode"]
 
 
@@ -44,6 +45,11 @@ rule features:
             else config["mtlgrn"]["kmer_strands"]
         ),
         kmer_presence=MTLGRN_PAPER,
+        expression_weight=(
+            PAPER["mtlgrn"]["expression_weight"]
+            if MTLGRN_PAPER
+            else config["mtlgrn"]["expression_weight"]
+        ),
         pca_variance=config["mtlgrn"]["pca_variance"],
     script:
         "../scripts/features.py"

@@ -18,4 +18,5 @@ with log_to(snakemake.log[0], inputs=snakemake.input):
         kmer_strands=snakemake.params.kmer_strands,
         kmer_presence=snakemake.params.kmer_presence,
         pca_variance=snakemake.params.pca_variance,
+        expression_weight=snakemake.params.expression_weight,
     )
