@@ -51,15 +51,16 @@ def test_seeded_runs_are_identical():
         assert np.array_equal(a, b) and np.array_equal(ra, rb) and np.array_equal(ea, eb)
 
 
-@pytest.mark.parametrize("depth", [1, 2, 3])
-def test_one_round_is_the_greedy_regression_tree_of_that_depth(depth):
+@pytest.mark.parametrize("depth,features_per", [(1, "tree"), (2, "tree"), (3, "tree"), (3, "node")])
+def test_one_round_is_the_greedy_regression_tree_of_that_depth(depth, features_per):
     """With every sample and regulator and learning rate 1, one round leaves exactly the residuals
     of scikit-learn's depth-limited regression tree on the same bins (every target at once)."""
     rng = np.random.default_rng(depth)
     regs = rng.normal(size=(150, 5))
     targets = np.column_stack([np.sin(2 * regs[:, 0]) + regs[:, 1] * regs[:, 2], rng.normal(size=150)])
     imp, _, residuals = boosted_importances(regs, targets, np.full(2, -1), learning_rate=1.0, max_rounds=1,
-                                            max_features=1.0, subsample=1.0, n_bins=16, max_depth=depth)
+                                            max_features=1.0, subsample=1.0, n_bins=16, max_depth=depth,
+                                            features_per=features_per)
     codes, _ = quantile_codes(regs, 16)
     for t in range(2):
         tree = DecisionTreeRegressor(max_depth=depth).fit(codes, targets[:, t])
