@@ -35,13 +35,14 @@ from grnflow.baselines import tree_importances, tree_scores  # noqa: E402
 from grnflow.io import read_gene_list, read_normalized  # noqa: E402
 from grnflow.metrics import auroc  # noqa: E402
 from grnflow.names import SPLITS  # noqa: E402
+from grnflow.settings import schema_defaults  # noqa: E402
 
 DATASET = "ecoli_precise278"
 CONFIGS = {
     # the workflow's tree baseline before issue 17 (100 extra trees per target, sqrt features)
     "extra_trees": {"method": "extra_trees", "n_estimators": 100, "max_features": "sqrt"},
-    # method: boosting with the schema's defaults of baselines.trees.boosting
-    "boosting": {"method": "boosting", "boosting": {}},
+    # method: boosting with the schema's defaults of baselines.trees.boosting (`--boosting` replaces some)
+    "boosting": {"method": "boosting", "boosting": schema_defaults("baselines")["trees"]["boosting"]},
 }
 
 
