@@ -215,6 +215,7 @@ def main() -> None:
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one results folder, print JSON
     args = parser.parse_args()
     if args.one:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
         print("RESULT " + json.dumps(run_scale(Path(args.one), args.epochs, args.batch_size, args.threads)))
         return
     if ECOLI in [SCALES[s] for s in args.scales] and not args.data.is_dir():
@@ -226,7 +227,7 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--one", str(args.workdir / "results" / SCALES[scale]),
                "--epochs", str(args.epochs), "--threads", str(args.threads)]
         cmd += ["--batch-size", str(args.batch_size)] if args.batch_size else []
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+        out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True,  # progress on stderr
                              env=dict(os.environ, PYTHONPATH=str(REPO / "src"))).stdout
         runs[scale] = json.loads(next(x for x in out.splitlines() if x.startswith("RESULT "))[7:])
         print(scale, json.dumps(runs[scale]), flush=True)
