@@ -24,6 +24,7 @@ import os
 import platform
 import pstats
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -189,7 +190,7 @@ def summary(runs: dict) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in runs.items():
-        med = sorted(r["epoch_s"])[len(r["epoch_s"]) // 2]
+        med = statistics.median(r["epoch_s"])
         overhead = 1 - r["inside_torch_ops_s"] / r["torch_profiled_epoch_s"]
         lines.append(
             f"| {name} | {r['genes']} x {r['samples']} | {r['features']} | {r['train_pairs']} | {r['batch_size']} | "
