@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= 2
 
-.PHONY: run test venv bench bench-real bench-trees gpu-check test-slurm test-faults lint clean
+.PHONY: run test venv bench bench-real bench-trees bench-mtlgrn gpu-check test-slurm test-faults lint clean
 
 venv: $(STAMP)
 
@@ -50,6 +50,10 @@ bench-real: venv
 # Tree importances on E. coli: extra trees (reference, cached) vs boosting (issue 17 target).
 bench-trees: venv
 	$(BIN)/python bench/bench_trees.py --data $(DATA)
+
+# MTLGRN epoch time, peak RSS and an epoch's profile at E. coli and yeast scale (issue 17).
+bench-mtlgrn: venv
+	$(BIN)/python bench/bench_mtlgrn.py --data $(DATA)
 
 # Both trainers on CUDA and on the CPU for a few epochs (< 5 minutes; says "no GPU" without one).
 gpu-check: venv

@@ -1,6 +1,7 @@
 """Tree importances on E. coli PRECISE-278: GENIE3 extra trees against GRNBoost2-style boosting.
 
     .venv/bin/python bench/bench_trees.py [--data ../shared/data] [--repeats 3] [--reference-repeats 1]
+        [--boosting '{"max_depth": 1}']
 
 Prepares the dataset's normalized expression, TF list and the seed-0 pairs of every split with
 the workflow itself (bench/out/trees/, from the offline mirror), then times `tree_importances`
@@ -8,7 +9,8 @@ with each configuration, runs interleaved (reference, candidate, candidate, ...)
 every split's test pairs (AUROC) with each table. Target: the candidate >= 5x faster than the
 reference at AUROC within 0.01 on every split. Wall and CPU seconds and the load average are
 recorded per run (the machine may be shared: CPU seconds are the fairer comparison then).
-The reference's importances are cached in the work folder (`--fresh` recomputes them).
+The reference's figures and importances are cached in the work folder (`--fresh` recomputes
+them). `--boosting` replaces settings of the `boosting` candidate (default: the schema's).
 """
 
 from __future__ import annotations
@@ -33,13 +35,14 @@ from grnflow.baselines import tree_importances, tree_scores  # noqa: E402
 from grnflow.io import read_gene_list, read_normalized  # noqa: E402
 from grnflow.metrics import auroc  # noqa: E402
 from grnflow.names import SPLITS  # noqa: E402
+from grnflow.settings import schema_defaults  # noqa: E402
 
 DATASET = "ecoli_precise278"
 CONFIGS = {
     # the workflow's tree baseline before issue 17 (100 extra trees per target, sqrt features)
     "extra_trees": {"method": "extra_trees", "n_estimators": 100, "max_features": "sqrt"},
-    # method: boosting with the schema's defaults of baselines.trees.boosting
-    "boosting": {"method": "boosting", "boosting": {}},
+    # method: boosting with the schema's defaults of baselines.trees.boosting (`--boosting` replaces some)
+    "boosting": {"method": "boosting", "boosting": schema_defaults("baselines")["trees"]["boosting"]},
 }
 
 
@@ -92,7 +95,9 @@ def main() -> None:
     parser.add_argument("--candidate", default="boosting", choices=sorted(CONFIGS))
     parser.add_argument("--reference", default="extra_trees", choices=sorted(CONFIGS))
     parser.add_argument("--fresh", action="store_true", help="recompute the cached reference")
+    parser.add_argument("--boosting", type=json.loads, default={}, help="JSON: settings of the boosting candidate")
     args = parser.parse_args()
+    CONFIGS["boosting"]["boosting"].update(args.boosting)
     if not args.data.is_dir():
         sys.exit(f"real data folder {args.data} is absent: pass --data or set GRNFLOW_SHARED_DATA")
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -116,6 +121,7 @@ def main() -> None:
         print(name, {k: round(v, 2) for k, v in facts.items()}, aurocs[name], flush=True)
         if name == args.reference:
             cache.write_text(json.dumps({"runs": runs[name], "auroc": aurocs[name]}, indent=1))
+            table.to_pickle(cache.with_suffix(".pkl"))  # for comparisons on subsets of the targets
     report(args, runs, aurocs, expr.shape, len(tfs))
 
 

@@ -196,3 +196,22 @@ def test_unknown_tree_method_names_the_key():
     expr = pd.DataFrame(np.eye(3), index=["a", "b", "c"])
     with pytest.raises(InputError, match="baselines.trees.method"):
         tree_importances(expr, ["a"], ["b"], method="forest")
+
+
+def test_boosting_scales_by_rounds_as_grnboost2_or_sums_to_one():
+    """`scale: sum` normalises each target's importances to 1; `scale: rounds` (GRNBoost2)
+    multiplies that by the target's rounds, so a learnable target outranks a noise one."""
+    rng = np.random.default_rng(2)
+    regs = rng.normal(size=(3, 120))
+    expr = pd.DataFrame(np.vstack([regs, 2 * regs[0] + regs[1] ** 2, rng.normal(size=120)]),
+                        index=["r1", "r2", "r3", "signal", "noise"])
+    targets, tfs = ["signal", "noise"], ["r1", "r2", "r3"]
+    summed = tree_importances(expr, targets, tfs, method="boosting", boosting={"scale": "sum", "max_depth": 2})
+    np.testing.assert_allclose(summed.sum(axis=1), 1.0)
+    scaled = tree_importances(expr, targets, tfs, method="boosting", boosting={"max_depth": 2})
+    rounds = scaled.sum(axis=1)
+    np.testing.assert_allclose(rounds, np.round(rounds))  # sum-1 importances x whole rounds
+    np.testing.assert_allclose(scaled.div(rounds, axis=0), summed)
+    assert rounds["signal"] > rounds["noise"] >= 1
+    with pytest.raises(InputError, match="baselines.trees.boosting.scale"):
+        tree_importances(expr, targets, tfs, method="boosting", boosting={"scale": "max"})

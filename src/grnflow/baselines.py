@@ -134,26 +134,38 @@ def _extra_trees_chunk(features, targets, sd, rows, reg_rows, n_estimators, max_
     return out
 
 
-def _boosting_rows(features, standardized, sd, target_rows, reg_rows, threads, seed, **settings):
-    """GRNBoost2-style stumps for all targets at once (grnflow.boosting), on `threads` BLAS threads.
+BOOSTING_SCALES = ("rounds", "sum")
 
-    Importances are normalised to sum 1 per target, as GENIE3's are, so scores of different
-    targets stay comparable; a constant target gets none.
+
+def _boosting_rows(features, standardized, sd, target_rows, reg_rows, threads, seed, scale="rounds",
+                   **settings):
+    """GRNBoost2-style boosted trees for all targets at once (grnflow.boosting), on `threads` BLAS threads.
+
+    Importances are normalised to sum 1 per target, as GENIE3's are; `scale: rounds` then
+    multiplies them by the rounds the target ran before early stopping, as GRNBoost2 (arboreto)
+    does, so a target that kept improving ranks above one that stopped early on noise. A
+    constant target gets none.
     """
     from threadpoolctl import threadpool_limits
 
     from grnflow.boosting import boosted_importances
 
+    if scale not in BOOSTING_SCALES:
+        raise InputError(f"config: baselines.trees.boosting.scale is {scale!r}; use {' or '.join(BOOSTING_SCALES)}")
     row_to_col = {row: j for j, row in enumerate(reg_rows)}
     self_column = np.array([row_to_col.get(row, -1) for row in target_rows], dtype=np.int64)
     with threadpool_limits(limits=max(int(threads), 1)):
-        raw, rounds = boosted_importances(features, standardized[target_rows].T, self_column,
-                                          seed=seed, **settings)
+        raw, rounds, residuals = boosted_importances(features, standardized[target_rows].T,
+                                                     self_column, seed=seed, **settings)
     if len(rounds):
-        log.info("trees (boosting): rounds per target median %d, max %d of %d", np.median(rounds),
-                 rounds.max(), settings.get("max_rounds", 500))
+        r2 = 1.0 - (residuals**2).mean(axis=0)  # the targets are standardized
+        log.info("trees (boosting): rounds per target median %d, max %d of %d; in-sample R^2 "
+                 "median %.2f", np.median(rounds), rounds.max(), settings.get("max_rounds", 500),
+                 np.median(r2))
     total = raw.sum(axis=1, keepdims=True)
     raw = np.divide(raw, total, out=np.zeros_like(raw), where=total > 0)
+    if scale == "rounds":
+        raw *= rounds[:, None]
     raw[sd[target_rows] == 0] = 0.0
     return raw
 
