@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
+from grnflow.gener_layers import BitDropout, FusedBatchNormalization
 from grnflow.settings import effective
 
 # Class names of the two output modes; the ranking score is the probability of class 1.
@@ -50,8 +51,8 @@ def build_model(
     x = layers.Multiply(name="product")([a, b])
     for i, units in enumerate(ff_units, start=1):
         x = layers.Dense(units, activation="relu", name=f"ff_dense{i}")(x)
-        x = layers.BatchNormalization(momentum=bn_momentum, name=f"ff_bn{i}")(x)
-        x = layers.Dropout(dropout, name=f"ff_dropout{i}")(x)
+        x = FusedBatchNormalization(momentum=bn_momentum, name=f"ff_bn{i}")(x)
+        x = BitDropout(dropout, name=f"ff_dropout{i}")(x)
 
     # CNN branch on the pair stacked as a 2 x L x 1 image: a 2x2 kernel, then 1x1 kernels.
     row_a = layers.Reshape((1, n_samples, 1), name="row_a")(a)
@@ -60,12 +61,12 @@ def build_model(
     for i, filters in enumerate(conv_filters, start=1):
         kernel = (2, 2) if i == 1 else (1, 1)
         y = layers.Conv2D(filters, kernel, padding="valid", activation=conv_activation, name=f"conv{i}")(y)
-        y = layers.BatchNormalization(momentum=bn_momentum, name=f"conv_bn{i}")(y)
-        y = layers.Dropout(dropout, name=f"conv_dropout{i}")(y)
+        y = FusedBatchNormalization(momentum=bn_momentum, name=f"conv_bn{i}")(y)
+        y = BitDropout(dropout, name=f"conv_dropout{i}")(y)
     y = layers.Flatten(name="flatten")(y)
     y = layers.Dense(conv_dense, activation="relu", name="conv_dense")(y)
-    y = layers.BatchNormalization(momentum=bn_momentum, name="conv_dense_bn")(y)
-    y = layers.Dropout(dropout, name="conv_dense_dropout")(y)
+    y = FusedBatchNormalization(momentum=bn_momentum, name="conv_dense_bn")(y)
+    y = BitDropout(dropout, name="conv_dense_dropout")(y)
 
     # Late fusion of the two branches.
     z = layers.Concatenate(name="fusion")([x, y])
