@@ -75,19 +75,22 @@ def gemm_rate(threads: int) -> dict:
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
-    rates = {}
+    rates, per_cpu = {}, {}
     for n in (512, 1024, 2048):
         a = tf.random.normal((n, n))
         b = tf.random.normal((n, n))
         matmul = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
         matmul().numpy()
         reps = max(3, int(2e10 / (2 * n**3)))  # about 20 GFLOP per size
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(reps):
             out = matmul()
         out.numpy()
         rates[n] = reps * 2 * n**3 / (time.perf_counter() - start) / 1e9
-    return {"variant": "gemm", "gflops": max(rates.values()), "gflops_by_size": rates}
+        per_cpu[n] = reps * 2 * n**3 / (time.process_time() - cpu) / 1e9
+    # GFLOP per CPU second: what one busy core does, whatever share of the cores the load leaves
+    return {"variant": "gemm", "gflops": max(rates.values()), "gflops_by_size": rates,
+            "gflops_per_cpu_s": max(per_cpu.values())}
 
 
 def seed_model(n_samples: int, n_classes: int = 2):
@@ -166,8 +169,14 @@ def run_variant(args) -> dict:
             disable_op_determinism()
         settings = from_schema(GenerSettings, batch_size=batch)
         data = PairBatches(matrix, threads=args.threads).epochs(ia, ib, y, batch, seed=0, first=0, last=1)
-        # as fit_gener: steps per TensorFlow call that divide the epoch's batches
-        model = from_settings(args.samples, settings, execution_steps(n_batches(args.pairs, batch)))
+        steps = execution_steps(n_batches(args.pairs, batch))  # as fit_gener
+        if args.keras_layers:
+            import grnflow.gener_model as gener_model
+
+            gener_model.BitDropout = keras.layers.Dropout
+            gener_model.FusedBatchNormalization = keras.layers.BatchNormalization
+            steps = 1
+        model = from_settings(args.samples, settings, steps)
     else:
         disable_op_determinism()  # the notebook's TensorFlow defaults
         n_materialised = len(ia) if args.seed_pairs <= 0 else min(args.seed_pairs, len(ia))
@@ -236,7 +245,8 @@ def summarise(args, runs: dict) -> dict:
     """Medians per variant, the speed-up over the seed and the share of the GEMM rate."""
     flops = model_flops(args.samples)
     gemm = statistics.median(r["gflops"] for r in runs["gemm"])
-    summary = {"gemm_gflops": gemm, "model_mflop_per_pair": flops / 1e6}
+    gemm_cpu = statistics.median(r["gflops_per_cpu_s"] for r in runs["gemm"])
+    summary = {"gemm_gflops": gemm, "gemm_gflops_per_cpu_s": gemm_cpu, "model_mflop_per_pair": flops / 1e6}
     for v in ("grnflow", "seed"):
         rs = runs[v]
         pairs = statistics.median(r["pairs_per_s"] for r in rs)
@@ -246,6 +256,9 @@ def summarise(args, runs: dict) -> dict:
             "median_peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in rs),
             "median_cpu_us_per_pair": statistics.median(r.get("cpu_us_per_pair", float("nan")) for r in rs),
             "percent_of_gemm_rate": 100 * pairs * flops / 1e9 / gemm,
+            # the same per CPU second (model FLOPs per CPU second / GEMM FLOPs per CPU second)
+            "percent_of_gemm_rate_per_cpu_s": 100 * flops / 1e9 / gemm_cpu
+            / (statistics.median(r["cpu_us_per_pair"] for r in rs) / 1e6),
         }
     seed = runs["seed"][0]
     missing = args.pairs - seed["materialised_pairs"]
@@ -273,6 +286,9 @@ def main() -> None:
     parser.add_argument("--seed-pairs", type=int, default=100_000)
     parser.add_argument("--no-determinism", action="store_true",
                         help="grnflow without TensorFlow op determinism (what determinism costs)")
+    parser.add_argument("--keras-layers", action="store_true",
+                        help="grnflow with Keras' Dropout and BatchNormalization, one step per call "
+                             "(the training step before issue 17)")
     parser.add_argument("--nice", type=int, default=0, help="run the children under nice -n NICE")
     parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None)
@@ -282,16 +298,18 @@ def main() -> None:
         print(json.dumps(run_variant(args)))
         return
 
-    skip = ("variant", "out", "nice", "no_determinism")
+    skip = ("variant", "out", "nice", "no_determinism", "keras_layers")
     forwarded = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items() if k not in skip]
     forwarded += ["--no-determinism"] if args.no_determinism else []
+    forwarded += ["--keras-layers"] if args.keras_layers else []
     runs = {v: [] for v in VARIANTS}
     for repeat in range(args.repeats):
         for variant in VARIANTS:  # interleaved, so background load hits all alike
             result = child(args, variant, forwarded)
             runs[variant].append(result)
             if variant == "gemm":
-                print(f"repeat {repeat + 1} gemm     {result['gflops']:7.1f} GFLOP/s fp32", flush=True)
+                print(f"repeat {repeat + 1} gemm     {result['gflops']:7.1f} GFLOP/s fp32 "
+                      f"({result['gflops_per_cpu_s']:.1f} per CPU second)", flush=True)
                 continue
             print(f"repeat {repeat + 1} {variant:8s} training {result['pairs_per_s']:7.0f} pairs/s, "
                   f"data only {result['data_only_pairs_per_s']:8.0f} pairs/s, "
@@ -306,13 +324,15 @@ def main() -> None:
         "runs": runs,
         "summary": summary,
     }
-    out = args.out or REPO / "bench" / "out" / f"bench_gener_b{args.batch_size}.json"
+    tag = "_keras_layers" if args.keras_layers else "_no_determinism" if args.no_determinism else ""
+    out = args.out or REPO / "bench" / "out" / f"bench_gener_b{args.batch_size}{tag}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2) + "\n")
     g, s = summary["grnflow"], summary["seed"]
     print(f"GEMM rate: {summary['gemm_gflops']:.1f} GFLOP/s; model {summary['model_mflop_per_pair']:.2f} MFLOP per pair")
     for name, v in (("grnflow", g), ("seed", s)):
-        print(f"{name:8s}: median {v['median_pairs_per_s']:.0f} pairs/s ({v['percent_of_gemm_rate']:.1f}% of GEMM rate), "
+        print(f"{name:8s}: median {v['median_pairs_per_s']:.0f} pairs/s ({v['percent_of_gemm_rate']:.1f}% of GEMM rate, "
+               f"{v['percent_of_gemm_rate_per_cpu_s']:.1f}% per CPU second), "
               f"data only {v['median_data_only_pairs_per_s']:.0f} pairs/s, peak RSS {v['median_peak_rss_mb']:.0f} MB, "
               f"{v['median_cpu_us_per_pair']:.0f} CPU us/pair")
     print(f"seed full-scale peak RSS ~{s['extrapolated_full_scale_peak_rss_mb']:.0f} MB "
