@@ -149,7 +149,10 @@ def seed_batches(matrix, ia, ib, y, n_materialised: int, batch: int, order):
 
 
 def run_variant(args) -> dict:
-    """Train `warmup + steps` batches of one variant in this process; time the last `steps`."""
+    """Train `warmup + steps` batches of one variant in this process; time the last `steps`.
+
+    Long on purpose: both trainers' set-up and both timings in one function, so that the seed
+    and grnflow are measured by the same lines."""
     if args.variant == "gemm":
         return gemm_rate(args.threads)
     import keras
