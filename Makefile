@@ -38,7 +38,7 @@ test-slurm: venv
 
 bench: venv
 	$(BIN)/python bench/bench_promoters.py && $(BIN)/python bench/bench_pairs.py
-	$(BIN)/python bench/bench_gener.py
+	$(BIN)/python bench/bench_gener.py && $(BIN)/python bench/bench_gener.py --batch-size 256 --steps 150
 	$(BIN)/python bench/bench_synthetic.py
 	$(BIN)/python bench/bench_infer.py
 

@@ -307,7 +307,7 @@ class Kill(keras.callbacks.Callback):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.epoch == kill_epoch and batch == 2:
+        if self.epoch == kill_epoch and batch >= 2:  # mid-epoch (Keras reports every k-th step)
             os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -381,7 +381,9 @@ def test_gener_rule_runs_in_the_workflow(tmp_path):
 
 
 def _layers(model, kind):
-    return [layer for layer in model.layers if type(layer).__name__ == kind]
+    import keras
+
+    return [layer for layer in model.layers if isinstance(layer, getattr(keras.layers, kind))]
 
 
 def test_default_and_paper_mode_build_the_networks_they_describe():
@@ -419,3 +421,61 @@ def test_decay_follows_training_pairs_seen_not_batches():
     for pairs in (100_000, 160_000, 480_000, 1_000_000):
         assert float(small(pairs // 64)) == pytest.approx(float(large(pairs // 256)))
     assert float(small(160_000 // 64)) == pytest.approx(0.01 * 0.8)
+
+
+def test_fused_batch_norm_trains_and_infers_like_keras_batch_norm():
+    import keras
+    import tensorflow as tf
+
+    from grnflow.gener_layers import FusedBatchNormalization
+
+    rng = np.random.default_rng(3)
+    for shape in [(32, 20), (16, 1, 9, 4)]:
+        x = tf.constant(rng.normal(2.0, 3.0, size=shape).astype(np.float32))
+        ref, fused = keras.layers.BatchNormalization(momentum=0.9), FusedBatchNormalization(momentum=0.9)
+        ref.build(shape)
+        fused.build(shape)
+        for a, b in zip(ref.weights, fused.weights):
+            value = rng.uniform(0.5, 1.5, size=a.shape).astype(np.float32)
+            a.assign(value)
+            b.assign(value)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            loss_ref = tf.reduce_sum(ref(x, training=True) * tf.sin(x))
+            loss_fused = tf.reduce_sum(fused(x, training=True) * tf.sin(x))
+        for target in ("x", "gamma", "beta"):
+            src = x if target == "x" else getattr(ref, target)
+            dst = x if target == "x" else getattr(fused, target)
+            np.testing.assert_allclose(tape.gradient(loss_fused, dst), tape.gradient(loss_ref, src), rtol=1e-4, atol=1e-4)
+        # moving statistics: Keras' update with the biased batch variance
+        np.testing.assert_allclose(fused.moving_mean, ref.moving_mean, rtol=1e-5)
+        np.testing.assert_allclose(fused.moving_variance, ref.moving_variance, rtol=1e-5)
+        np.testing.assert_allclose(fused(x), ref(x), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("rate, bits", [(0.5, 1), (0.25, 2), (0.375, 3), (0.3, None)])
+def test_bit_dropout_keeps_units_at_the_rate_and_is_seeded(rate, bits):
+    import tensorflow as tf
+
+    from grnflow.gener_layers import BitDropout, mask_bits
+
+    assert mask_bits(rate) == bits
+    x = tf.ones((64, 1, 99, 16))
+    layer = BitDropout(rate, seed=11)
+    first, second = layer(x, training=True).numpy(), layer(x, training=True).numpy()
+    assert set(np.unique(first)) == {0.0, np.float32(1 / (1 - rate))}  # kept units scaled by 1/(1-rate)
+    assert abs((first != 0).mean() - (1 - rate)) < 0.01  # 101,376 units
+    assert (first != second).mean() > 0.1  # a new mask each step
+    again = BitDropout(rate, seed=11)
+    np.testing.assert_array_equal(again(x, training=True), first)  # same seed, same masks
+    np.testing.assert_array_equal(layer(x, training=False), x)  # inference: identity
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=True)
+    np.testing.assert_array_equal(tape.gradient(y, x), y)  # d(x * mask)/dx = mask (x = 1)
+
+
+def test_steps_per_execution_divides_the_epoch():
+    from grnflow.gener_model import execution_steps
+
+    assert [execution_steps(n) for n in (1, 7, 12, 16, 13, 15274, 3819)] == [1, 7, 6, 8, 1, 7, 3]

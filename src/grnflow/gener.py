@@ -33,7 +33,7 @@ import keras
 from grnflow.convergence import convergence, log_convergence
 from grnflow.errors import InputError
 from grnflow.gener_data import PairBatches, load_expression, n_batches, pair_indices, pair_targets
-from grnflow.gener_model import from_settings
+from grnflow.gener_model import execution_steps, from_settings
 from grnflow.metrics import auroc
 from grnflow.names import FOLDS
 from grnflow.predictions import read_pairs, write_job_metrics, write_predictions
@@ -201,7 +201,8 @@ def fit_gener(
     job = fingerprint({**as_dict(s), "seed": seed}, matrix, *train, *val)
     random.seed(seed)
     keras.utils.set_random_seed(seed)
-    model = from_settings(matrix.shape[1], s)
+    steps_per_epoch = n_batches(len(train[0]), s.batch_size)
+    model = from_settings(matrix.shape[1], s, steps_per_execution=execution_steps(steps_per_epoch))
     model.optimizer.build(model.trainable_variables)
     batches = PairBatches(matrix, threads=threads)
     val_ds = batches.dataset(val[0], val[1], batch_size=max(s.batch_size, PREDICT_BATCH))
@@ -211,12 +212,11 @@ def fit_gener(
     state = checkpoint.load(lambda path: restore(path, checkpoint, model, best_weights))
     state = state or TrainState(EarlyStopping(s.patience))
     if not state.done(s.epochs):
-        n_train = len(train[0])
         model.fit(
             batches.epochs(*train, batch_size=s.batch_size, seed=seed, first=state.epoch, last=s.epochs),
             initial_epoch=state.epoch,
             epochs=s.epochs,
-            steps_per_epoch=n_batches(n_train, s.batch_size),
+            steps_per_epoch=steps_per_epoch,
             shuffle=False,
             verbose=0,
             callbacks=[

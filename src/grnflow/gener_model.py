@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
+from grnflow.gener_layers import BitDropout, FusedBatchNormalization
 from grnflow.settings import effective
 
 # Class names of the two output modes; the ranking score is the probability of class 1.
@@ -50,8 +51,8 @@ def build_model(
     x = layers.Multiply(name="product")([a, b])
     for i, units in enumerate(ff_units, start=1):
         x = layers.Dense(units, activation="relu", name=f"ff_dense{i}")(x)
-        x = layers.BatchNormalization(momentum=bn_momentum, name=f"ff_bn{i}")(x)
-        x = layers.Dropout(dropout, name=f"ff_dropout{i}")(x)
+        x = FusedBatchNormalization(momentum=bn_momentum, name=f"ff_bn{i}")(x)
+        x = BitDropout(dropout, name=f"ff_dropout{i}")(x)
 
     # CNN branch on the pair stacked as a 2 x L x 1 image: a 2x2 kernel, then 1x1 kernels.
     row_a = layers.Reshape((1, n_samples, 1), name="row_a")(a)
@@ -60,12 +61,12 @@ def build_model(
     for i, filters in enumerate(conv_filters, start=1):
         kernel = (2, 2) if i == 1 else (1, 1)
         y = layers.Conv2D(filters, kernel, padding="valid", activation=conv_activation, name=f"conv{i}")(y)
-        y = layers.BatchNormalization(momentum=bn_momentum, name=f"conv_bn{i}")(y)
-        y = layers.Dropout(dropout, name=f"conv_dropout{i}")(y)
+        y = FusedBatchNormalization(momentum=bn_momentum, name=f"conv_bn{i}")(y)
+        y = BitDropout(dropout, name=f"conv_dropout{i}")(y)
     y = layers.Flatten(name="flatten")(y)
     y = layers.Dense(conv_dense, activation="relu", name="conv_dense")(y)
-    y = layers.BatchNormalization(momentum=bn_momentum, name="conv_dense_bn")(y)
-    y = layers.Dropout(dropout, name="conv_dense_dropout")(y)
+    y = FusedBatchNormalization(momentum=bn_momentum, name="conv_dense_bn")(y)
+    y = BitDropout(dropout, name="conv_dense_dropout")(y)
 
     # Late fusion of the two branches.
     z = layers.Concatenate(name="fusion")([x, y])
@@ -83,14 +84,26 @@ def schedule(settings) -> keras.optimizers.schedules.ExponentialDecay:
     )
 
 
-def compile_model(model: keras.Model, learning_rate) -> keras.Model:
-    """SGD at `learning_rate` (a number or a schedule); sparse categorical cross-entropy on class ids."""
+def compile_model(model: keras.Model, learning_rate, steps_per_execution: int = 1) -> keras.Model:
+    """SGD at `learning_rate` (a number or a schedule); sparse categorical cross-entropy on class
+    ids; no compiled metrics (validation is scored once per epoch by grnflow.gener).
+    `steps_per_execution` training steps run in one TensorFlow call (less Python per step)."""
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(),
         jit_compile=False,
+        steps_per_execution=steps_per_execution,
     )
     return model
+
+
+MAX_STEPS_PER_EXECUTION = 8
+
+
+def execution_steps(steps_per_epoch: int, cap: int = MAX_STEPS_PER_EXECUTION) -> int:
+    """The largest k <= `cap` that divides `steps_per_epoch`: Keras runs steps in chunks of k,
+    and a chunk must not reach into the next epoch's batches (epochs stay exactly as with 1)."""
+    return max(k for k in range(1, cap + 1) if steps_per_epoch % k == 0)
 
 
 # grnflow's defaults and, for `paper_mode`, the seed's (AhmedFakhry47/GENER, RGN_GUI_V4.ipynb:
@@ -99,14 +112,14 @@ CONV_ACTIVATION = {False: "relu", True: None}
 BN_MOMENTUM = {False: 0.99, True: 0.9}
 
 
-def from_settings(n_samples: int, settings) -> keras.Model:
+def from_settings(n_samples: int, settings, steps_per_execution: int = 1) -> keras.Model:
     """The compiled network of `settings` (grnflow.settings.GenerSettings; paper mode applied)."""
     s = effective(settings)
     model = build_model(
         n_samples, s.classes, s.ff_units, s.conv_filters, s.conv_dense, s.dropout,
         conv_activation=CONV_ACTIVATION[s.paper_mode], bn_momentum=BN_MOMENTUM[s.paper_mode],
     )
-    return compile_model(model, schedule(s))
+    return compile_model(model, schedule(s), steps_per_execution)
 
 
-__all__ = ["CLASS_NAMES", "build_model", "compile_model", "from_settings", "schedule"]
+__all__ = ["CLASS_NAMES", "build_model", "compile_model", "execution_steps", "from_settings", "schedule"]
