@@ -21,7 +21,11 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+from grnflow import methods, names
+from grnflow.metrics import ranking_metrics
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET = "ecoli_precise278"
@@ -103,10 +107,6 @@ def resampled_table(workdir: Path, metrics: pd.DataFrame, ratio: float = 1.0, dr
     then mean ± sd over seeds), beside the true-density AUPR ratio of the same jobs. Shows what
     the 1:1 view does to the numbers without retraining anything. Only the jobs of `metrics`
     (comparison/metrics.tsv) count: the work folder may hold other seeds' predictions."""
-    import numpy as np
-
-    from grnflow.metrics import ranking_metrics
-
     records = []
     jobs = {(r.method, r.split, f"seed{int(r.seed)}") for r in metrics.itertuples()}
     for path in sorted((workdir / "results" / DATASET / "predictions").glob("*/*/seed*.tsv.gz")):
@@ -118,19 +118,17 @@ def resampled_table(workdir: Path, metrics: pd.DataFrame, ratio: float = 1.0, dr
         pos, neg = test[test["label"] == 1]["score"].to_numpy(), test[test["label"] == 0]["score"].to_numpy()
         n = min(len(neg), int(round(ratio * len(pos))))
         rng = np.random.default_rng(0)
-        draws_ = []
+        sampled = []
         for _ in range(draws):
             sample = rng.choice(neg, size=n, replace=False)
             labels = np.r_[np.ones(len(pos)), np.zeros(n)]
-            draws_.append(ranking_metrics(labels, np.r_[pos, sample]))
+            sampled.append(ranking_metrics(labels, np.r_[pos, sample]))
         full = ranking_metrics(test["label"].to_numpy(), test["score"].to_numpy())
         records.append({"split": split, "method": method, "seed": seed,
-                        **{f"{k}_1to1": float(np.mean([d[k] for d in draws_])) for k in ("auroc", "aupr_ratio", "epr")},
+                        **{f"{k}_1to1": float(np.mean([d[k] for d in sampled])) for k in ("auroc", "aupr_ratio", "epr")},
                         "aupr_ratio_full": full["aupr_ratio"], "density": len(pos) / len(test)})
     if not records:
         return "No predictions."
-    from grnflow import methods, names
-
     df = pd.DataFrame(records)
     df["split"] = pd.Categorical(df["split"], [s for s in names.SPLITS if s in set(df["split"])] +
                                  sorted(set(df["split"]) - set(names.SPLITS)))

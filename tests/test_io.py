@@ -238,3 +238,18 @@ def test_a_character_just_after_a_chunk_boundary_gets_its_column_on_the_straddli
     with pytest.raises(InputError) as err:
         read_table(path)
     assert str(err.value).startswith(f"{path}, line {line}, column 21: invisible character U+200B")
+
+
+def test_reading_a_gzip_table_leaves_no_file_open(tmp_path):
+    """Each check and read closes the file it opened (a GzipFile does not close a file object
+    it was given): no ResourceWarning, which would be an open file per read in long jobs."""
+    import gc
+    import warnings
+
+    path = tmp_path / "t.tsv.gz"
+    path.write_bytes(gzip.compress(TABLE.encode(), mtime=0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        read_table(path)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

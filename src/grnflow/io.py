@@ -98,8 +98,8 @@ def _open_binary(path: str | Path):
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc})") from exc
     if raw.read(2) == b"\x1f\x8b":
-        raw.seek(0)
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        raw.close()  # a GzipFile given a file object would not close it
+        return gzip.open(path, "rb")
     raw.seek(0)
     return raw
 
