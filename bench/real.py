@@ -212,6 +212,15 @@ def shown(path: Path) -> str:
     return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
+def head_commit() -> str:
+    """The checkout's short commit (with `+changes` when the tree differs from it)."""
+    git = ["git", "-C", str(REPO)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                           text=True).stdout.strip()
+    return (commit or "unknown") + ("+changes" if commit and dirty else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("GRNFLOW_SHARED_DATA", REPO.parent / "shared" / "data")))
@@ -227,14 +236,20 @@ def main() -> None:
         sys.exit(f"real data folder {args.data} is absent: pass --data or set GRNFLOW_SHARED_DATA")
     args.workdir.mkdir(parents=True, exist_ok=True)
     targets = EVALUATION_TARGETS if args.evaluation_only else []
-    wall = None if args.summarize_only else run(args.workdir, args.data.resolve(), args.overlay.resolve(),
-                                                 args.cores, targets, args.seeds)
+    record = args.workdir / "run.json"  # what ran: --summarize-only labels the summary with it
+    if args.summarize_only:
+        facts = json.loads(record.read_text()) if record.exists() else {}
+    else:
+        facts = {"commit": head_commit(), "date": time.strftime("%Y-%m-%d")}
+        facts["wall_s"] = run(args.workdir, args.data.resolve(), args.overlay.resolve(), args.cores,
+                              targets, args.seeds)
+        record.write_text(json.dumps(facts, indent=1) + "\n")
     metrics = pd.read_csv(args.workdir / "results" / DATASET / "comparison" / "metrics.tsv", sep="\t")
     seeds = set(metrics["seed"].astype(int))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                            text=True).stdout.strip() or "unknown"
+    commit = facts.get("commit", f"unknown (no run.json; summary rebuilt at {head_commit()})")
+    wall = facts.get("wall_s")
     text = "\n\n".join([
-        f"Real-data benchmark: `{DATASET}`, commit {commit}, {time.strftime('%Y-%m-%d')}, {platform.machine()} "
+        f"Real-data benchmark: `{DATASET}`, commit {commit}, {facts.get('date', 'date unknown')}, {platform.machine()} "
         f"{os.cpu_count()} CPUs, no GPU, overlay `{shown(args.overlay)}`"
         + (f", wall time {wall / 60:.1f} min" if wall else ""),
         results_table(metrics),

@@ -118,7 +118,7 @@ def test_gene_features_kmers_and_table(tmp_path, caplog):
     table.write_text("gene\ttf\tcog\ng1\t1\tK\ng2\t0\tE\ng3\t0\tK\ng4\t1\tE\n")
     out = tmp_path / "features.tsv"
     with caplog.at_level(logging.INFO):
-        result = gene_features(expr, fasta, None, out, table, "gene", ["cog"], ["tf"], kmer=2, pca_variance=1.0, kmer_strands="both", kmer_presence=False)
+        result = gene_features(expr, fasta, None, out, table, "gene", ["cog"], ["tf"], kmer=2, pca_variance=1.0, kmer_strands="both", kmer_presence=False, expression_weight=0.0)
     assert "3 of 4 genes with a promoter; 1 without one" in caplog.text
     written = pd.read_csv(out, sep="\t")
     assert written["gene"].tolist() == genes
@@ -128,7 +128,7 @@ def test_gene_features_kmers_and_table(tmp_path, caplog):
     np.testing.assert_allclose(written.iloc[:, 1:].to_numpy(), result.iloc[:, 1:].to_numpy(), rtol=1e-6)
     # deterministic: a second run writes the identical file
     out2 = tmp_path / "features2.tsv"
-    gene_features(expr, fasta, None, out2, table, "gene", ["cog"], ["tf"], kmer=2, pca_variance=1.0, kmer_strands="both", kmer_presence=False)
+    gene_features(expr, fasta, None, out2, table, "gene", ["cog"], ["tf"], kmer=2, pca_variance=1.0, kmer_strands="both", kmer_presence=False, expression_weight=0.0)
     assert out.read_bytes() == out2.read_bytes()
 
 
@@ -145,7 +145,7 @@ def test_gene_features_without_genome_or_table_falls_back_to_expression(tmp_path
     )
     out = tmp_path / "features.tsv"
     with caplog.at_level(logging.INFO):
-        gene_features(expr, fasta, samples, out, None, kmer=3, pca_variance=0.95, kmer_strands="both", kmer_presence=False)
+        gene_features(expr, fasta, samples, out, None, kmer=3, pca_variance=0.95, kmer_strands="both", kmer_presence=False, expression_weight=0.0)
     assert "k-mer features off" in caplog.text
     assert "fall back to the expression profile over 6 non-knockout samples" in caplog.text
     written = pd.read_csv(out, sep="\t")
@@ -162,7 +162,7 @@ def test_gene_features_empty_fasta_uses_table_only(tmp_path, caplog):
     table.write_text("id,len\na,1\nb,2\nc,4\n")
     out = tmp_path / "features.tsv"
     with caplog.at_level(logging.INFO):
-        gene_features(expr, fasta, None, out, table, 0, [], ["len"], kmer=2, pca_variance=0.95, kmer_strands="both", kmer_presence=False)
+        gene_features(expr, fasta, None, out, table, 0, [], ["len"], kmer=2, pca_variance=0.95, kmer_strands="both", kmer_presence=False, expression_weight=0.0)
     assert "k-mer features off" in caplog.text
     assert "fall back" not in caplog.text
     written = pd.read_csv(out, sep="\t")
@@ -199,7 +199,7 @@ def test_reduce_pca_solvers_agree_exactly_up_to_sign():
 def test_expression_weight_adds_the_expression_block_and_weighs_it(tmp_path, caplog):
     """`expression_weight` w > 0 joins each gene's non-knockout expression profile to the
     k-mer block at w times its standard deviation: the larger w, the closer the features'
-    gene-gene similarities to the expression's; w = 0 leaves the features as without it."""
+    gene-gene similarities to the expression's; w = 0 leaves the k-mer features alone."""
     rng = np.random.default_rng(1)
     genes = [f"g{i}" for i in range(30)]
     expr = _expression(tmp_path, genes, n_samples=12, seed=1)
@@ -218,8 +218,8 @@ def test_expression_weight_adds_the_expression_block_and_weighs_it(tmp_path, cap
         x = x / np.linalg.norm(x, axis=1, keepdims=True)
         return out, np.corrcoef((x @ x.T)[np.triu_indices(len(genes), 1)], target)[0, 1]
 
-    plain = tmp_path / "plain.tsv"
-    gene_features(expr, fasta, samples, plain, None, **common)
+    plain = tmp_path / "plain.tsv"  # w = 0: the sample table (which only picks profiles) is unused
+    gene_features(expr, fasta, None, plain, None, **common, expression_weight=0.0)
     off, r_off = similarity_to_expression(0.0)
     assert off.read_bytes() == plain.read_bytes()
     with caplog.at_level(logging.INFO):

@@ -216,7 +216,7 @@ def gene_features(
     kmer_strands: str,
     pca_variance: float,
     kmer_presence: bool,
-    expression_weight: float = 0.0,
+    expression_weight: float,
 ) -> pd.DataFrame:
     """Write `out` (TSV: `gene`, `pc1`..`pcN`), one row per expression gene, in expression order.
 
