@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from grnflow.errors import InputError
+
+if TYPE_CHECKING:  # scipy is imported where a matrix is built (common.smk imports this module)
+    import scipy.sparse as sp
 
 log = logging.getLogger("grnflow.anndata_io")
 
@@ -75,6 +78,7 @@ def _columns(group) -> list[str]:
 def _matrix(node, path: Path, where: str) -> sp.csr_matrix:
     """A dense dataset or a CSR/CSC group as a CSR matrix (float64), never densified."""
     import h5py
+    import scipy.sparse as sp
 
     if isinstance(node, h5py.Dataset):
         if node.ndim != 2:
@@ -138,6 +142,7 @@ def read_h5ad_sparse(path: str | Path, layer: str | None = None, gene_column: st
 
 def _average_duplicates(matrix: sp.csr_matrix, genes: np.ndarray, path: Path):
     """Average the columns of duplicate gene IDs (sparse: a genes x unique-genes mean operator)."""
+    import scipy.sparse as sp
     uniques, inverse, counts = np.unique(genes, return_inverse=True, return_counts=True)
     if len(uniques) == len(genes):
         return matrix, genes

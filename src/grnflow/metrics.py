@@ -1,9 +1,14 @@
-"""Ranking and classification metrics shared by every method and the comparison."""
+"""Ranking and classification metrics shared by every method and the comparison.
+
+scikit-learn is imported where a metric is computed, not with this module: the Snakefile
+imports grnflow.report_figures (and so this module) to name the report's figures, and
+importing scikit-learn there cost every Snakemake process, including every cluster job,
+about a second of parse time.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 
 def _check(labels, scores):
@@ -19,6 +24,8 @@ def auroc(labels, scores) -> float:
     labels, scores = _check(labels, scores)
     if labels.min(initial=0) == labels.max(initial=0):
         return float("nan")
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(labels, scores))
 
 
@@ -27,6 +34,8 @@ def aupr(labels, scores) -> float:
     labels, scores = _check(labels, scores)
     if labels.sum() == 0:
         return float("nan")
+    from sklearn.metrics import average_precision_score
+
     return float(average_precision_score(labels, scores))
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from grnflow.methods import MODELS as MODEL_METHODS
+from grnflow.settings import load_yaml
 
 _SCALARS = {"integer", "number", "boolean", "null"}
 
@@ -43,7 +44,7 @@ def _scalar(text: str, types: set[str]):
     if "string" in types or "str" in types or not types & (_SCALARS | {"int", "float", "bool"}):
         return text
     try:
-        value = yaml.safe_load(text)
+        value = load_yaml(text)
     except yaml.YAMLError:
         return text
     ok = {
@@ -86,7 +87,7 @@ def coerce(value, schema: dict, root: dict):
 
 def coerce_cli_values(config: dict, cli_keys, schema_path: str | Path) -> dict:
     """`config` with the top-level keys given by `--config` coerced to the schema's types."""
-    root = yaml.safe_load(Path(schema_path).read_text())
+    root = load_yaml(Path(schema_path).read_text())
     props = root.get("properties", {})
     for key in cli_keys:
         if key in config and key in props:
@@ -112,7 +113,7 @@ def merge_user_datasets(config: dict, configfiles, cli: dict | None = None) -> b
     `--config` values `cli` merged over them as Snakemake merges them. `--config` alone never
     replaces: `--config 'datasets={demo: {...}}'` overrides one nested key of the demo.
     """
-    files = [f if isinstance(f, dict) else yaml.safe_load(Path(f).read_text()) or {} for f in configfiles]
+    files = [f if isinstance(f, dict) else load_yaml(Path(f).read_text()) or {} for f in configfiles]
     defined = [f["datasets"] for f in files if isinstance(f.get("datasets"), dict)]
     if not defined:
         return False
