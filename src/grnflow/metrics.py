@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import average_precision_score, roc_auc_score
+
+# scikit-learn is imported where it is used: the Snakefile imports this module (through
+# grnflow.report), and sklearn's import (~1-2 CPU s, with scipy.stats) would be paid by every
+# Snakemake start, dry runs included.
 
 
 def _check(labels, scores):
@@ -19,6 +22,8 @@ def auroc(labels, scores) -> float:
     labels, scores = _check(labels, scores)
     if labels.min(initial=0) == labels.max(initial=0):
         return float("nan")
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(labels, scores))
 
 
@@ -27,6 +32,8 @@ def aupr(labels, scores) -> float:
     labels, scores = _check(labels, scores)
     if labels.sum() == 0:
         return float("nan")
+    from sklearn.metrics import average_precision_score
+
     return float(average_precision_score(labels, scores))
 
 
