@@ -196,20 +196,19 @@ def test_build_pairs_from_files(tmp_path):
 
 
 @pytest.mark.slow
-def test_pairs_rule_on_tiny_demo(tmp_path):
-    from helpers import run_workflow, tiny_config
-
+def test_pairs_rule_on_tiny_demo(demo_run):
+    """The pairs jobs of the session's `demo_run` (TINY_CONFIG, every split): the same jobs
+    as a run of that config asking for the pairs only."""
     targets = [f"results/demo/pairs/{split}/seed0.tsv" for split in SPLITS]
-    run_workflow(tmp_path, tiny_config(), targets)
-    network = pd.read_csv(tmp_path / "results/demo/data/network.tsv", sep="\t")
+    network = pd.read_csv(demo_run / "results/demo/data/network.tsv", sep="\t")
     edges = set(zip(network["regulator"], network["target"]))
     for split, target in zip(SPLITS, targets):
-        table = pd.read_csv(tmp_path / target, sep="\t")
+        table = pd.read_csv(demo_run / target, sep="\t")
         assert table.columns.tolist() == PAIR_COLUMNS
         assert set(table["fold"]) == set(FOLDS)
         assert set(keys(table[table["label"] == 1])) <= edges
         assert not set(keys(table[table["label"] == 0])) & edges
-        assert (tmp_path / f"logs/demo/pairs/{split}/seed0.log").read_text().count("positives") == 3
+        assert (demo_run / f"logs/demo/pairs/{split}/seed0.log").read_text().count("positives") == 3
 
 
 def test_duplicate_edges_and_self_loops_ignored():

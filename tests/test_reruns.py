@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_workflow, tiny_config
+from grnflow.synthetic import write_dataset
+from helpers import TINY_CONFIG, run_workflow, tiny_config
 
 pytestmark = pytest.mark.slow
 
@@ -66,14 +67,17 @@ def dry_run(workdir: Path, config: dict) -> list[tuple[str, list[str]]]:
 
 @pytest.fixture(scope="module")
 def complete_run(tmp_path_factory):
-    """Materialise the tiny demo's inputs as local files, then run everything once."""
+    """Materialise the tiny demo's inputs as local files, then run everything once.
+
+    The inputs come from grnflow.synthetic directly (what the `synthesize` rule runs), not
+    from a Snakemake run of their own: only their being local files matters here."""
     root = tmp_path_factory.mktemp("reruns")
     gen = root / "generate"
-    run_workflow(gen, tiny_config(), targets=["results/demo/synthetic/expression.tsv"])
+    write_dataset(TINY_CONFIG["datasets"]["demo"]["synthetic"], gen)
     inputs = root / "inputs"
     inputs.mkdir()
     for name in INPUT_KEYS.values():
-        shutil.copy(gen / "results" / "demo" / "synthetic" / name, inputs / name)
+        shutil.copy(gen / name, inputs / name)
     workdir = root / "run"
     config = small_config(local=dataset_from(inputs))
     run_workflow(workdir, config)
