@@ -1,7 +1,7 @@
-"""Tree importances on E. coli PRECISE-278: GENIE3 extra trees against GRNBoost2-style boosting.
+"""Tree importances on E. coli PRECISE-278: GENIE3 extra trees against faster candidates.
 
     .venv/bin/python bench/bench_trees.py [--data ../shared/data] [--repeats 3] [--reference-repeats 1]
-        [--boosting '{"max_depth": 1}']
+        [--candidate extra_trees] [--extra-trees '{"n_estimators": 30}'] [--boosting '{"max_depth": 1}']
 
 Prepares the dataset's normalized expression, TF list and the seed-0 pairs of every split with
 the workflow itself (bench/out/trees/, from the offline mirror), then times `tree_importances`
@@ -10,7 +10,12 @@ every split's test pairs (AUROC) with each table. Target: the candidate >= 5x fa
 reference at AUROC within 0.01 on every split. Wall and CPU seconds and the load average are
 recorded per run (the machine may be shared: CPU seconds are the fairer comparison then).
 The reference's figures and importances are cached in the work folder (`--fresh` recomputes
-them). `--boosting` replaces settings of the `boosting` candidate (default: the schema's).
+them). The reference, `sklearn_forest`, is the code before issue 17: one scikit-learn
+ExtraTreesRegressor per target (100 trees, max_features sqrt), targets spread over `--threads`
+loky processes. Candidates: `extra_trees` (the workflow's GENIE3 with the schema's settings of
+baselines.trees; `--extra-trees` replaces some), `boosting` (baselines.trees.boosting; `--boosting`
+replaces some). CPU seconds count this process, its reaped children and its live descendants
+(the loky workers, read from /proc), so the reference's worker processes are included.
 """
 
 from __future__ import annotations
@@ -31,19 +36,48 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from grnflow.baselines import tree_importances, tree_scores  # noqa: E402
+from grnflow.baselines import EXTRA_TREES_KEYS, _standardized, tree_importances, tree_scores  # noqa: E402
 from grnflow.io import read_gene_list, read_normalized  # noqa: E402
 from grnflow.metrics import auroc  # noqa: E402
 from grnflow.names import SPLITS  # noqa: E402
 from grnflow.settings import schema_defaults  # noqa: E402
 
 DATASET = "ecoli_precise278"
+TREES = schema_defaults("baselines")["trees"]
 CONFIGS = {
-    # the workflow's tree baseline before issue 17 (100 extra trees per target, sqrt features)
-    "extra_trees": {"method": "extra_trees", "n_estimators": 100, "max_features": "sqrt"},
+    # the workflow's tree baseline before issue 17: a scikit-learn forest per target, loky processes
+    "sklearn_forest": {"method": "sklearn_forest", "n_estimators": 100, "max_features": "sqrt"},
+    # method: extra_trees with the schema's settings (`--extra-trees` replaces some)
+    "extra_trees": {"method": "extra_trees", **{k: TREES[k] for k in EXTRA_TREES_KEYS}},
     # method: boosting with the schema's defaults of baselines.trees.boosting (`--boosting` replaces some)
-    "boosting": {"method": "boosting", "boosting": schema_defaults("baselines")["trees"]["boosting"]},
+    "boosting": {"method": "boosting", "boosting": TREES["boosting"]},
 }
+
+
+def sklearn_forest(expr: pd.DataFrame, tfs: list[str], threads: int, seed: int, n_estimators: int,
+                   max_features) -> pd.DataFrame:
+    """The `trees` baseline before issue 17: one ExtraTreesRegressor per target (regulators
+    standardized, the target itself left out), targets in 4 x `threads` chunks on loky processes."""
+    from sklearn.ensemble import ExtraTreesRegressor
+    from sklearn.utils.parallel import Parallel, delayed
+
+    standardized, sd = _standardized(expr)
+    reg_rows = expr.index.get_indexer(tfs)
+    features = standardized[reg_rows].T
+
+    def chunk(rows):
+        out = np.zeros((len(rows), len(reg_rows)))
+        for i, row in enumerate(rows):
+            keep = reg_rows != row
+            if keep.sum() and sd[row] > 0:
+                model = ExtraTreesRegressor(n_estimators=n_estimators, max_features=max_features, n_jobs=1,
+                                            random_state=seed)
+                out[i, keep] = model.fit(features[:, keep], standardized[row]).feature_importances_
+        return out
+
+    chunks = [c for c in np.array_split(np.arange(len(expr)), threads * 4) if len(c)]
+    parts = Parallel(n_jobs=threads, backend="loky" if threads > 1 else "sequential")(delayed(chunk)(c) for c in chunks)
+    return pd.DataFrame(np.vstack(parts), index=expr.index, columns=pd.Index(tfs))
 
 
 def prepare(workdir: Path, data: Path, cores: int) -> Path:
@@ -59,18 +93,41 @@ def prepare(workdir: Path, data: Path, cores: int) -> Path:
     return workdir / res
 
 
+def live_descendants_cpu() -> float:
+    """CPU seconds (user + system) of this process' live descendants, from /proc (0 elsewhere)."""
+    parent, ticks = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        pid = int(stat.parent.name)
+        parent[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+    mine, todo = set(), [os.getpid()]
+    while todo:
+        kids = [pid for pid, ppid in parent.items() if ppid == todo[-1] and pid not in mine]
+        todo.pop()
+        mine.update(kids)
+        todo += kids
+    return sum(ticks[pid] for pid in mine) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds() -> float:
-    """CPU seconds of this process and its reaped children (joblib workers are not counted
-    until they exit, so the extra-trees figure is a lower bound; wall time is exact)."""
+    """CPU seconds of this process, its reaped children and its live descendants (the loky
+    workers of the reference stay alive between runs; their CPU is read from /proc)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime + live_descendants_cpu()
 
 
 def timed(expr: pd.DataFrame, tfs: list[str], config: dict, threads: int) -> tuple[pd.DataFrame, dict]:
     load = os.getloadavg()[0]
     wall, cpu = time.perf_counter(), cpu_seconds()
-    table = tree_importances(expr, expr.index, tfs, threads=threads, seed=0, **config)
+    if config["method"] == "sklearn_forest":
+        settings = {k: v for k, v in config.items() if k != "method"}
+        table = sklearn_forest(expr, tfs, threads=threads, seed=0, **settings)
+    else:
+        table = tree_importances(expr, expr.index, tfs, threads=threads, seed=0, **config)
     facts = {"wall_s": time.perf_counter() - wall, "cpu_s": cpu_seconds() - cpu,
              "load_before": load, "load_after": os.getloadavg()[0]}
     return table, facts
@@ -92,12 +149,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs of the candidate")
     parser.add_argument("--reference-repeats", type=int, default=1, help="runs of the reference")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--candidate", default="boosting", choices=sorted(CONFIGS))
-    parser.add_argument("--reference", default="extra_trees", choices=sorted(CONFIGS))
+    parser.add_argument("--candidate", default="extra_trees", choices=sorted(CONFIGS))
+    parser.add_argument("--reference", default="sklearn_forest", choices=sorted(CONFIGS))
     parser.add_argument("--fresh", action="store_true", help="recompute the cached reference")
     parser.add_argument("--boosting", type=json.loads, default={}, help="JSON: settings of the boosting candidate")
+    parser.add_argument("--extra-trees", type=json.loads, default={},
+                        help="JSON: settings of the extra_trees candidate (n_estimators, min_samples_leaf, ...)")
     args = parser.parse_args()
     CONFIGS["boosting"]["boosting"].update(args.boosting)
+    CONFIGS["extra_trees"].update(args.extra_trees)
     if not args.data.is_dir():
         sys.exit(f"real data folder {args.data} is absent: pass --data or set GRNFLOW_SHARED_DATA")
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -130,6 +190,7 @@ def report(args, runs: dict, aurocs: dict, shape, n_tfs: int) -> None:
     med = {name: {k: float(np.median([r[k] for r in rs])) for k in ("wall_s", "cpu_s")} for name, rs in runs.items()}
     loads = [r["load_before"] for rs in runs.values() for r in rs] + [r["load_after"] for rs in runs.values() for r in rs]
     speed_wall = med[ref]["wall_s"] / med[cand]["wall_s"]
+    speed_cpu = med[ref]["cpu_s"] / med[cand]["cpu_s"]
     diffs = {s: aurocs[cand][s] - aurocs[ref][s] for s in SPLITS}
     quality = all(abs(d) <= 0.01 or d > 0 for d in diffs.values())
     lines = [
@@ -145,7 +206,8 @@ def report(args, runs: dict, aurocs: dict, shape, n_tfs: int) -> None:
                      f"{med[name]['cpu_s']:.1f} | " + " | ".join(f"{aurocs[name][s]:.4f}" for s in SPLITS) + " |")
     lines += [
         "",
-        f"Speed-up (median wall): {speed_wall:.1f}x (target >= 5x: {'met' if speed_wall >= 5 else 'not met'}). "
+        f"Speed-up (median wall): {speed_wall:.1f}x (target >= 5x: {'met' if speed_wall >= 5 else 'not met'}); "
+        f"median CPU seconds: {speed_cpu:.1f}x. "
         f"AUROC difference per split: " + ", ".join(f"{s} {d:+.4f}" for s, d in diffs.items())
         + f" (target: within 0.01 or better on every split: {'met' if quality else 'not met'}).",
     ]

@@ -215,3 +215,53 @@ def test_boosting_scales_by_rounds_as_grnboost2_or_sums_to_one():
     assert rounds["signal"] > rounds["noise"] >= 1
     with pytest.raises(InputError, match="baselines.trees.boosting.scale"):
         tree_importances(expr, targets, tfs, method="boosting", boosting={"scale": "max"})
+
+
+@pytest.mark.parametrize("settings", [{}, {"min_samples_leaf": 3}, {"max_depth": 3, "max_features": 0.5},
+                                      {"min_samples_leaf": 2, "max_depth": 5, "max_features": "log2"}])
+def test_extra_trees_equal_scikit_learns_forest(settings):
+    """`extra_trees` grows scikit-learn's trees without its forest: the same importances as
+    ExtraTreesRegressor with the same settings and seed, per target (the target left out)."""
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    rng = np.random.default_rng(7)
+    expr = pd.DataFrame(rng.normal(size=(12, 30)), index=[f"g{i}" for i in range(12)])
+    expr.loc["g11"] = expr.loc["g0"] * 2 - expr.loc["g1"] + 0.1 * expr.loc["g11"]
+    tfs = [f"g{i}" for i in range(6)]
+    imp = tree_importances(expr, expr.index, tfs, n_estimators=12, threads=2, seed=3, **settings)
+    values = expr.to_numpy()
+    standardized = (values - values.mean(axis=1, keepdims=True)) / values.std(axis=1, keepdims=True)
+    for row, gene in enumerate(expr.index):
+        keep = [t for t in tfs if t != gene]
+        model = ExtraTreesRegressor(n_estimators=12, random_state=3, max_features=settings.get("max_features", "sqrt"),
+                                    min_samples_leaf=settings.get("min_samples_leaf", 1),
+                                    max_depth=settings.get("max_depth"))
+        model.fit(standardized[[tfs.index(t) for t in keep]].T, standardized[row])
+        np.testing.assert_allclose(imp.loc[gene, keep].to_numpy(), model.feature_importances_, rtol=1e-12, atol=1e-15)
+    assert imp.loc["g11", ["g0", "g1"]].sum() > 0.5
+    assert (imp.loc[tfs, tfs].to_numpy().diagonal() == 0).all()
+
+
+def test_extra_trees_refuse_bad_leaf_and_depth():
+    expr = pd.DataFrame(np.random.default_rng(0).normal(size=(4, 10)), index=list("abcd"))
+    with pytest.raises(InputError, match="baselines.trees.min_samples_leaf"):
+        tree_importances(expr, ["a"], ["b", "c"], min_samples_leaf=0)
+    with pytest.raises(InputError, match="baselines.trees.max_depth"):
+        tree_importances(expr, ["a"], ["b", "c"], max_depth=0)
+
+
+def test_extra_trees_fewer_trees_are_the_first_trees():
+    """A forest of n trees is the first n trees of a larger one (same seeds), so a smaller
+    `n_estimators` changes only the averaging, not the trees."""
+    rng = np.random.default_rng(4)
+    expr = pd.DataFrame(rng.normal(size=(6, 40)), index=list("abcdef"))
+    small = tree_importances(expr, ["f"], list("abcde"), n_estimators=5, seed=2)
+    large = tree_importances(expr, ["f"], list("abcde"), n_estimators=1, seed=2)
+    assert not np.allclose(small.to_numpy(), large.to_numpy())
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    values = expr.to_numpy()
+    z = (values - values.mean(axis=1, keepdims=True)) / values.std(axis=1, keepdims=True)
+    model = ExtraTreesRegressor(n_estimators=5, max_features="sqrt", random_state=2).fit(z[:5].T, z[5])
+    first = model.estimators_[0].feature_importances_
+    np.testing.assert_allclose(large.loc["f"].to_numpy(), first / first.sum())

@@ -10,6 +10,8 @@ with log_to(snakemake.log[0]):
         method=trees["method"],
         n_estimators=trees["n_estimators"],
         max_features=trees["max_features"],
+        min_samples_leaf=trees["min_samples_leaf"],
+        max_depth=trees["max_depth"],
         boosting=trees["boosting"],
         threads=snakemake.threads,
     )
