@@ -255,13 +255,13 @@ def test_extra_trees_fewer_trees_are_the_first_trees():
     `n_estimators` changes only the averaging, not the trees."""
     rng = np.random.default_rng(4)
     expr = pd.DataFrame(rng.normal(size=(6, 40)), index=list("abcdef"))
-    small = tree_importances(expr, ["f"], list("abcde"), n_estimators=5, seed=2)
-    large = tree_importances(expr, ["f"], list("abcde"), n_estimators=1, seed=2)
-    assert not np.allclose(small.to_numpy(), large.to_numpy())
+    five = tree_importances(expr, ["f"], list("abcde"), n_estimators=5, seed=2)
+    one = tree_importances(expr, ["f"], list("abcde"), n_estimators=1, seed=2)
+    assert not np.allclose(five.to_numpy(), one.to_numpy())
     from sklearn.ensemble import ExtraTreesRegressor
 
     values = expr.to_numpy()
     z = (values - values.mean(axis=1, keepdims=True)) / values.std(axis=1, keepdims=True)
     model = ExtraTreesRegressor(n_estimators=5, max_features="sqrt", random_state=2).fit(z[:5].T, z[5])
     first = model.estimators_[0].feature_importances_
-    np.testing.assert_allclose(large.loc["f"].to_numpy(), first / first.sum())
+    np.testing.assert_allclose(one.loc["f"].to_numpy(), first / first.sum())

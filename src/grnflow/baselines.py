@@ -100,7 +100,7 @@ def _standardized(expression: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _extra_trees_rows(features, standardized, sd, target_rows, reg_rows, n_estimators, max_features,
-                      threads, seed, min_samples_leaf=1, max_depth=None) -> np.ndarray:
+                      threads, seed, min_samples_leaf, max_depth) -> np.ndarray:
     """GENIE3: one extra-trees regression per target, targets spread over `threads` threads.
 
     scikit-learn's tree builder runs without the GIL, so threads share the work; every target's
@@ -109,7 +109,7 @@ def _extra_trees_rows(features, standardized, sd, target_rows, reg_rows, n_estim
     from concurrent.futures import ThreadPoolExecutor
 
     max_features = _max_features(max_features)
-    forest = _LeanForest(features.shape[1], n_estimators, max_features, min_samples_leaf, max_depth, seed)
+    forest = _LeanForest(n_estimators, max_features, min_samples_leaf, max_depth, seed)
     x = np.asarray(features, dtype=np.float32)
     chunks = [c for c in np.array_split(np.arange(len(target_rows)), max(int(threads), 1) * 4) if len(c)]
 
@@ -153,14 +153,13 @@ class _LeanForest:
     the same per-tree seeds) and the same feature_importances_, at a fraction of the overhead of
     fitting a forest per target (validation, cloning, joblib per tree and per importance)."""
 
-    def __init__(self, n_features, n_estimators, max_features, min_samples_leaf, max_depth, seed):
+    def __init__(self, n_estimators, max_features, min_samples_leaf, max_depth, seed):
         if int(min_samples_leaf) < 1:
             raise InputError(f"config: baselines.trees.min_samples_leaf must be >= 1, got {min_samples_leaf}")
         if max_depth is not None and int(max_depth) < 1:
             raise InputError(f"config: baselines.trees.max_depth must be >= 1 or null, got {max_depth}")
         seeds = np.random.RandomState(seed).randint(np.iinfo(np.int32).max, size=int(n_estimators))
         self.draws = [_SeedDraw(s) for s in seeds]
-        self.n_features = n_features
         self.max_features = max_features
         self.leaf = int(min_samples_leaf)
         self.depth = np.iinfo(np.int32).max if max_depth is None else int(max_depth)
