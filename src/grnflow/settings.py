@@ -189,7 +189,9 @@ def _plain(value):
 def load_yaml(text: str):
     """`yaml.safe_load` through libyaml when PyYAML has it (same result, ~8x faster on the
     schema: every Snakemake process, cluster jobs included, reads it at parse time)."""
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if hasattr(yaml, "CSafeLoader"):
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    return yaml.safe_load(text)
 
 
 @cache
