@@ -218,7 +218,8 @@ def test_boosting_scales_by_rounds_as_grnboost2_or_sums_to_one():
 
 
 @pytest.mark.parametrize("settings", [{}, {"min_samples_leaf": 3}, {"max_depth": 3, "max_features": 0.5},
-                                      {"min_samples_leaf": 2, "max_depth": 5, "max_features": "log2"}])
+                                      {"min_samples_leaf": 2, "max_depth": 5, "max_features": "log2"},
+                                      {"min_samples_split": 7}, {"min_samples_split": 3, "min_samples_leaf": 2}])
 def test_extra_trees_equal_scikit_learns_forest(settings):
     """`extra_trees` grows scikit-learn's trees without its forest: the same importances as
     ExtraTreesRegressor with the same settings and seed, per target (the target left out)."""
@@ -235,6 +236,7 @@ def test_extra_trees_equal_scikit_learns_forest(settings):
         keep = [t for t in tfs if t != gene]
         model = ExtraTreesRegressor(n_estimators=12, random_state=3, max_features=settings.get("max_features", "sqrt"),
                                     min_samples_leaf=settings.get("min_samples_leaf", 1),
+                                    min_samples_split=settings.get("min_samples_split", 2),
                                     max_depth=settings.get("max_depth"))
         model.fit(standardized[[tfs.index(t) for t in keep]].T, standardized[row])
         np.testing.assert_allclose(imp.loc[gene, keep].to_numpy(), model.feature_importances_, rtol=1e-12, atol=1e-15)
@@ -248,6 +250,8 @@ def test_extra_trees_refuse_bad_leaf_and_depth():
         tree_importances(expr, ["a"], ["b", "c"], min_samples_leaf=0)
     with pytest.raises(InputError, match="baselines.trees.max_depth"):
         tree_importances(expr, ["a"], ["b", "c"], max_depth=0)
+    with pytest.raises(InputError, match="baselines.trees.min_samples_split"):
+        tree_importances(expr, ["a"], ["b", "c"], min_samples_split=1)
 
 
 def test_extra_trees_fewer_trees_are_the_first_trees():

@@ -88,7 +88,7 @@ def _max_features(value):
 
 
 TREE_METHODS = ("extra_trees", "boosting")
-EXTRA_TREES_KEYS = ("n_estimators", "max_features", "min_samples_leaf", "max_depth")  # baselines.trees
+EXTRA_TREES_KEYS = ("n_estimators", "max_features", "min_samples_leaf", "min_samples_split", "max_depth")  # baselines.trees
 
 
 def _standardized(expression: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +100,7 @@ def _standardized(expression: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _extra_trees_rows(features, standardized, sd, target_rows, reg_rows, n_estimators, max_features,
-                      threads, seed, min_samples_leaf, max_depth) -> np.ndarray:
+                      threads, seed, min_samples_leaf, min_samples_split, max_depth) -> np.ndarray:
     """GENIE3: one extra-trees regression per target, targets spread over `threads` threads.
 
     scikit-learn's tree builder runs without the GIL, so threads share the work; every target's
@@ -109,7 +109,7 @@ def _extra_trees_rows(features, standardized, sd, target_rows, reg_rows, n_estim
     from concurrent.futures import ThreadPoolExecutor
 
     max_features = _max_features(max_features)
-    forest = _LeanForest(n_estimators, max_features, min_samples_leaf, max_depth, seed)
+    forest = _LeanForest(n_estimators, max_features, min_samples_leaf, min_samples_split, max_depth, seed)
     x = np.asarray(features, dtype=np.float32)
     chunks = [c for c in np.array_split(np.arange(len(target_rows)), max(int(threads), 1) * 4) if len(c)]
 
@@ -148,20 +148,24 @@ class _SeedDraw:
 
 
 class _LeanForest:
-    """ExtraTreesRegressor(n_estimators, max_features, min_samples_leaf, max_depth, random_state=seed)
+    """ExtraTreesRegressor(n_estimators, max_features, min_samples_leaf, min_samples_split, max_depth,
+    random_state=seed)
     without the estimator machinery: the same trees (scikit-learn's splitter, criterion and builder,
     the same per-tree seeds) and the same feature_importances_, at a fraction of the overhead of
     fitting a forest per target (validation, cloning, joblib per tree and per importance)."""
 
-    def __init__(self, n_estimators, max_features, min_samples_leaf, max_depth, seed):
+    def __init__(self, n_estimators, max_features, min_samples_leaf, min_samples_split, max_depth, seed):
         if int(min_samples_leaf) < 1:
             raise InputError(f"config: baselines.trees.min_samples_leaf must be >= 1, got {min_samples_leaf}")
+        if int(min_samples_split) < 2:
+            raise InputError(f"config: baselines.trees.min_samples_split must be >= 2, got {min_samples_split}")
         if max_depth is not None and int(max_depth) < 1:
             raise InputError(f"config: baselines.trees.max_depth must be >= 1 or null, got {max_depth}")
         seeds = np.random.RandomState(seed).randint(np.iinfo(np.int32).max, size=int(n_estimators))
         self.draws = [_SeedDraw(s) for s in seeds]
         self.max_features = max_features
         self.leaf = int(min_samples_leaf)
+        self.split = max(int(min_samples_split), 2 * self.leaf)  # as scikit-learn resolves it
         self.depth = np.iinfo(np.int32).max if max_depth is None else int(max_depth)
 
     def _k(self, p: int) -> int:
@@ -185,7 +189,7 @@ class _LeanForest:
         for draw in self.draws:
             splitter = RandomSplitter(MSE(1, n), self._k(p), self.leaf, 0.0, draw, None)
             tree = Tree(p, np.ones(1, dtype=np.intp), 1)
-            DepthFirstTreeBuilder(splitter, max(2, 2 * self.leaf), self.leaf, 0.0, self.depth, 0.0).build(
+            DepthFirstTreeBuilder(splitter, self.split, self.leaf, 0.0, self.depth, 0.0).build(
                 tree, x, y2, None, None)
             if tree.node_count > 1:
                 total += tree.compute_feature_importances(normalize=True)
@@ -241,6 +245,7 @@ def tree_importances(
     method: str = "extra_trees",
     boosting: dict | None = None,
     min_samples_leaf: int = 1,
+    min_samples_split: int = 2,
     max_depth: int | None = None,
 ) -> pd.DataFrame:
     """Importance of each regulator (columns) for each target (rows), from expression only.
@@ -248,7 +253,8 @@ def tree_importances(
     `extra_trees`: GENIE3, one extra-trees regression per target predicting its standardized
     profile from the regulators' profiles (the target itself excluded); the same trees and
     importances as scikit-learn's ExtraTreesRegressor(n_estimators, max_features,
-    min_samples_leaf, max_depth, random_state=seed) (its defaults here: fully grown). `boosting`: GRNBoost2-
+    min_samples_leaf, min_samples_split, max_depth, random_state=seed) (its defaults here: fully
+    grown). `boosting`: GRNBoost2-
     style stochastic gradient boosting with early stopping (`boosting` holds its settings,
     see grnflow.boosting.boosted_importances), fitted for all targets at once.
     """
@@ -267,7 +273,8 @@ def tree_importances(
     if method == "extra_trees":
         importances = _extra_trees_rows(features, standardized, sd, target_rows, reg_rows,
                                         n_estimators, max_features, threads, seed,
-                                        min_samples_leaf=min_samples_leaf, max_depth=max_depth)
+                                        min_samples_leaf=min_samples_leaf,
+                                        min_samples_split=min_samples_split, max_depth=max_depth)
     else:
         importances = _boosting_rows(features, standardized, sd, target_rows, reg_rows, threads,
                                      seed, **(boosting or {}))
@@ -295,6 +302,7 @@ def write_tree_importances(
     method: str = "extra_trees",
     boosting: dict | None = None,
     min_samples_leaf: int = 1,
+    min_samples_split: int = 2,
     max_depth: int | None = None,
 ) -> pd.DataFrame:
     """Importances of every TF for every gene, once per dataset (targets x TFs TSV).
@@ -308,7 +316,8 @@ def write_tree_importances(
         raise InputError(f"{tfs}: none of the TFs is in the expression matrix {expression}")
     imp = tree_importances(expr, expr.index, regulators, n_estimators=n_estimators,
                            max_features=max_features, threads=threads, seed=seed, method=method,
-                           boosting=boosting, min_samples_leaf=min_samples_leaf, max_depth=max_depth)
+                           boosting=boosting, min_samples_leaf=min_samples_leaf,
+                           min_samples_split=min_samples_split, max_depth=max_depth)
     imp.index.name = "target"
     write_tsv(imp.reset_index(), out, float_format="%.6g")
     return imp

@@ -11,6 +11,7 @@ with log_to(snakemake.log[0]):
         n_estimators=trees["n_estimators"],
         max_features=trees["max_features"],
         min_samples_leaf=trees["min_samples_leaf"],
+        min_samples_split=trees["min_samples_split"],
         max_depth=trees["max_depth"],
         boosting=trees["boosting"],
         threads=snakemake.threads,
