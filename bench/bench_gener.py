@@ -148,6 +148,23 @@ def seed_batches(matrix, ia, ib, y, n_materialised: int, batch: int, order):
     return SeedBatches()
 
 
+def without_layers(prefixes) -> None:
+    """grnflow's model with its batch-norm and dropout layers whose names start with one of
+    `prefixes` (e.g. conv_bn, conv_dropout) replaced by identities: what those layers cost. The
+    same model code builds it (grnflow.gener_model), only those layers' classes are swapped."""
+    import keras
+
+    import grnflow.gener_model as gener_model
+
+    def identity_for(cls):
+        def make(*args, name, **kwargs):
+            return keras.layers.Identity(name=name) if name.startswith(tuple(prefixes)) else cls(*args, name=name, **kwargs)
+        return make
+
+    gener_model.BitDropout = identity_for(gener_model.BitDropout)
+    gener_model.FusedBatchNormalization = identity_for(gener_model.FusedBatchNormalization)
+
+
 def run_variant(args) -> dict:
     """Train `warmup + steps` batches of one variant in this process; time the last `steps`.
 
@@ -179,6 +196,8 @@ def run_variant(args) -> dict:
             gener_model.BitDropout = keras.layers.Dropout
             gener_model.FusedBatchNormalization = keras.layers.BatchNormalization
             steps = 1
+        if args.without:
+            without_layers(args.without.split(","))
         model = from_settings(args.samples, settings, steps)
     else:
         disable_op_determinism()  # the notebook's TensorFlow defaults
@@ -292,6 +311,10 @@ def main() -> None:
     parser.add_argument("--keras-layers", action="store_true",
                         help="grnflow with Keras' Dropout and BatchNormalization, one step per call "
                              "(the training step before issue 17)")
+    parser.add_argument("--without", default="",
+                        help="comma-separated layer-name prefixes (conv_bn, conv_dropout, ff_bn, ff_dropout, "
+                             "conv_dense_bn, conv_dense_dropout): grnflow's model without those batch-norm / "
+                             "dropout layers, to see what they cost (not the model the workflow trains)")
     parser.add_argument("--nice", type=int, default=0, help="run the children under nice -n NICE")
     parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None)
@@ -328,6 +351,7 @@ def main() -> None:
         "summary": summary,
     }
     tag = "_keras_layers" if args.keras_layers else "_no_determinism" if args.no_determinism else ""
+    tag += f"_without_{args.without.replace(',', '_')}" if args.without else ""
     out = args.out or REPO / "bench" / "out" / f"bench_gener_b{args.batch_size}{tag}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2) + "\n")
