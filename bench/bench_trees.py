@@ -8,8 +8,9 @@ the workflow itself (bench/out/trees/, from the offline mirror), then times `tre
 with each configuration, runs interleaved (reference, candidate, candidate, ...), and scores
 every split's test pairs (AUROC) with each table. Target: the candidate >= 5x faster than the
 reference at AUROC within 0.01 on every split; with `--quality-seeds N` the AUROCs are medians
-over forest seeds 0..N-1 (one seed's AUROC moves by about 0.01 between seeds on E. coli). Wall and CPU seconds and the load average are
-recorded per run (the machine may be shared: CPU seconds are the fairer comparison then).
+over forest seeds 0..N-1 (one seed's AUROC moves by about 0.01 between seeds on E. coli). Wall
+and CPU seconds and the load average are recorded per run (the machine may be shared: CPU
+seconds are the fairer comparison then).
 The reference's figures and importances are cached in the work folder (`--fresh` recomputes
 them). The reference, `sklearn_forest`, is the code before issue 17: one scikit-learn
 ExtraTreesRegressor per target (100 trees, max_features sqrt), targets spread over `--threads`

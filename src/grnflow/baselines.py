@@ -254,9 +254,9 @@ def tree_importances(
     profile from the regulators' profiles (the target itself excluded); the same trees and
     importances as scikit-learn's ExtraTreesRegressor(n_estimators, max_features,
     min_samples_leaf, min_samples_split, max_depth, random_state=seed) (its defaults here: fully
-    grown). `boosting`: GRNBoost2-
-    style stochastic gradient boosting with early stopping (`boosting` holds its settings,
-    see grnflow.boosting.boosted_importances), fitted for all targets at once.
+    grown). `boosting`: GRNBoost2-style stochastic gradient boosting with early stopping
+    (`boosting` holds its settings, see grnflow.boosting.boosted_importances), fitted for all
+    targets at once.
     """
     if method not in TREE_METHODS:
         raise InputError(f"config: baselines.trees.method is {method!r}; use {' or '.join(TREE_METHODS)}")
